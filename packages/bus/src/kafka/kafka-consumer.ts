@@ -1,0 +1,131 @@
+import type { Consumer as KafkaJsConsumer, EachBatchPayload, IHeaders, KafkaMessage } from "kafkajs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ConsumedRecord, Consumer, ConsumerOptions, Headers, TopicPartitions } from "../bus.ts";
+import { toBusError } from "../bus-error.ts";
+
+const retryInitialMs = 100;
+const retryMaxMs = 5_000;
+
+/**
+ * Wraps a kafkajs consumer group member. Offsets move only after the handler succeeded: in `after-batch` mode the
+ * consumer commits them, in `transactional` mode the handler's transaction did. A handler that throws makes
+ * it get the same records again after a backoff (at-least-once); nothing is skipped.
+ */
+export class KafkaConsumer implements Consumer {
+  readonly #client: KafkaJsConsumer;
+  readonly #options: ConsumerOptions;
+  #assignment: TopicPartitions[] = [];
+  #started = false;
+
+  constructor(client: KafkaJsConsumer, options: ConsumerOptions) {
+    this.#client = client;
+    this.#options = options;
+    client.on(client.events.GROUP_JOIN, (event) => {
+      const assigned = event.payload.memberAssignment;
+      this.#assignment = Object.entries(assigned).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+      const result = options.onAssignment?.(this.#assignment);
+      if (result) result.catch((error: unknown) => this.#report(toBusError(error, "onAssignment failed")));
+    });
+    client.on(client.events.CRASH, (event) => {
+      this.#report(toBusError(event.payload.error, `kafka consumer ${options.groupId} crashed`, { groupId: options.groupId }));
+    });
+  }
+
+  assignment(): readonly TopicPartitions[] {
+    return this.#assignment;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const { groupId, topics } = this.#options;
+    try {
+      await this.#client.connect();
+      await this.#client.subscribe({ topics: [...topics], fromBeginning: this.#options.fromBeginning ?? false });
+      await this.#client.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.#eachBatch(payload),
+      });
+    } catch (error) {
+      throw toBusError(error, `kafka consumer ${groupId}: start failed`, { groupId, topic: topics.join(",") });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    // kafkajs waits for the batch in flight, then leaves the group so its partitions move at once.
+    await this.#client.disconnect();
+    this.#assignment = [];
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const isStale = (): boolean => payload.isStale();
+    const isRunning = (): boolean => payload.isRunning();
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const resolveOffset = (offset: string): void => payload.resolveOffset(offset);
+    if (isStale() || !isRunning()) return;
+    if (batch.messages.length === 0) {
+      // Only transaction control records: move past them, or the consumer would fetch them forever.
+      resolveOffset(batch.lastOffset());
+      return;
+    }
+    const records = batch.messages.map((message) => toRecord(batch.topic, batch.partition, message));
+    const consumed = { topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), heartbeat };
+    // A failed batch is retried here, in order, until it succeeds or the partition moves to another member;
+    // handing the error to kafkajs would crash the consumer on errors it deems non-retriable.
+    for (let delay = retryInitialMs; ; delay = Math.min(delay * 2, retryMaxMs)) {
+      try {
+        await this.#options.handler(consumed);
+        break;
+      } catch (error) {
+        this.#report(toBusError(error, `handler failed on ${batch.topic}[${batch.partition}]`, {
+          topic: batch.topic,
+          partition: batch.partition,
+          groupId: this.#options.groupId,
+        }));
+        await sleep(delay * (0.5 + Math.random() / 2));
+        if (!isRunning() || isStale()) return;
+        await heartbeat();
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1]!.offset;
+    resolveOffset(last);
+    if ((this.#options.commit ?? "after-batch") === "after-batch") {
+      await this.#client.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+    }
+  }
+
+  #report(error: Error): void {
+    this.#options.onError?.(error);
+  }
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key,
+    value: message.value,
+    headers: message.headers ? toHeaders(message.headers) : noHeaders,
+    timestamp: Number(message.timestamp),
+  };
+}
+
+const noHeaders: Headers = Object.freeze({});
+
+function toHeaders(raw: IHeaders): Headers {
+  const headers: Record<string, string> = {};
+  for (const name in raw) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    // Kafka allows a header name to repeat; meshloop's contracts never repeat one, so the first value counts.
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = typeof first === "string" ? first : first.toString("utf8");
+  }
+  return headers;
+}
