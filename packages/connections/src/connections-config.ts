@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import type { z } from "zod";
 import { envBool, envEnum, envInt, envList, envString } from "@meshloop/runtime";
 
 /**
