@@ -1,0 +1,46 @@
+import type { z } from "zod";
+import type { ConnectionsConfig } from "@meshloop/connections";
+import { connectionsConfig, openConnections } from "@meshloop/connections";
+import type { CommonConfig, Service, ServiceContext } from "@meshloop/runtime";
+import { commonConfig, createServiceRuntime, loadConfig, runProcess } from "@meshloop/runtime";
+import type { Command } from "../main.ts";
+
+const upConfig = commonConfig({ httpPort: 8080 }).extend(connectionsConfig);
+type UpConfig = z.infer<typeof upConfig>;
+
+/** The embedded default: the in-memory bus and store unless the environment names Kafka or Redis. */
+const embeddedDefaults = { MESHLOOP_BUS: "memory", MESHLOOP_STORE: "memory" };
+
+export const upCommand: Command = {
+  summary: "run the whole loop in this process (in-memory bus and store by default; MESHLOOP_BUS=kafka for a real broker)",
+  async run() {
+    const config = loadConfig(upConfig, { env: { ...embeddedDefaults, ...process.env } });
+    const runtime = await createServiceRuntime<UpConfig>({ name: "meshloop", config, create: embeddedServices });
+    await runProcess(runtime, { logger: runtime.logger });
+    return 0;
+  },
+};
+
+/**
+ * Everything `up` runs. Today that is the loop's plumbing: the bus and store, and every topic of the loop.
+ * The ingest, aggregator, decision and actuator services join this list as they land; they share the one bus
+ * and store, so the embedded loop is the same program as the distributed one.
+ */
+function embeddedServices(context: ServiceContext<CommonConfig & ConnectionsConfig>): Service[] {
+  const { config, logger, ops } = context;
+  const connections = openConnections({ service: "meshloop", config, logger: logger.child({ component: "bus" }) });
+  ops.addReadinessCheck("connections", () => connections.check());
+  return [
+    {
+      name: "connections",
+      start: async () => {
+        await connections.ensureTopics();
+        logger.info(
+          { bus: connections.bus.kind, store: config.MESHLOOP_STORE, topics: Object.values(connections.topics), ops: ops.address() },
+          "meshloop up: the loop's topics are ready; no service consumes them yet",
+        );
+      },
+      stop: () => connections.close(),
+    },
+  ];
+}
