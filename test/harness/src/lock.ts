@@ -31,7 +31,7 @@ export async function withFileLock<T>(dir: string, fn: () => Promise<T>, timeout
       const owner = Number(await readFile(join(lockDir, "pid"), "utf8").catch(() => "0"));
       // An owner that has not written its pid yet is alive; only a recorded, dead owner is taken over.
       if (owner > 0 && !processAlive(owner)) await rm(lockDir, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`test infra lock ${lockDir} held by pid ${owner} for over ${timeoutMs} ms`);
+      else if (Date.now() > deadline) throw new Error(`test infra lock ${lockDir} held by pid ${owner} for over ${timeoutMs} ms`, { cause: error });
       else await sleep(50);
     }
   }
