@@ -27,7 +27,7 @@ export const connectionsConfig = {
   MESHLOOP_KAFKA_SASL_PASSWORD_FILE: envString()
     .optional()
     .describe("File holding the SASL password (a mounted secret); the password is never taken from the environment."),
-  MESHLOOP_KAFKA_COMPRESSION: envEnum(["none", "gzip"])
+  MESHLOOP_KAFKA_COMPRESSION: envEnum(["none", "gzip", "lz4"])
     .default("none")
     .describe("Compression of produced batches."),
   MESHLOOP_KAFKA_REPLICATION_FACTOR: envInt({ min: 1, max: 16 })

@@ -16,6 +16,7 @@ import { murmur2Partition } from "../murmur2.ts";
 import { KafkaConsumer } from "./kafka-consumer.ts";
 import type { BusLogger, KafkaBusOptions, ResolvedKafkaBusOptions } from "./kafka-options.ts";
 import { resolveKafkaBusOptions } from "./kafka-options.ts";
+import { registerLz4Codec } from "./lz4-codec.ts";
 import { KafkaProducer } from "./kafka-producer.ts";
 import { KafkaTransactionalProducer } from "./kafka-transactions.ts";
 
@@ -41,6 +42,8 @@ const expectedWarnings = [
 const partitionCountTtlMs = 60_000;
 
 export function createKafkaBus(options: KafkaBusOptions): Bus {
+  // Consumers may meet LZ4 batches whatever this bus produces, so the codec is always there.
+  registerLz4Codec();
   return new KafkaBus(resolveKafkaBusOptions(options));
 }
 

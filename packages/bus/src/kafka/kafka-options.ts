@@ -15,7 +15,7 @@ export interface BusLogger {
   error(object: object, message: string): void;
 }
 
-export type Compression = "none" | "gzip";
+export type Compression = "none" | "gzip" | "lz4";
 
 export interface KafkaBusOptions {
   brokers: readonly string[];

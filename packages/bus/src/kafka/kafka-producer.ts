@@ -5,6 +5,12 @@ import { toBusError } from "../bus-error.ts";
 import { choosePartition, recordBytes, toBuffer } from "../records.ts";
 import type { Compression } from "./kafka-options.ts";
 
+const compressionTypes: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+};
+
 interface PendingSend {
   topic: string;
   messages: Message[];
@@ -143,7 +149,7 @@ export class KafkaProducer implements Producer {
       const metadata = await this.#deps.client.sendBatch({
         topicMessages,
         acks: -1,
-        compression: this.#deps.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: compressionTypes[this.#deps.compression],
       });
       resolvePositions(batch, metadata);
     } catch (error) {
