@@ -1,6 +1,7 @@
 import { ValidationError } from "@meshloop/errors";
 import { z } from "zod";
 import { partialAggregateSchema, progressMarkSchema, windowAggregateSchema } from "./aggregates.ts";
+import { gaugeBatchSchema } from "./gauges.ts";
 import { acceptedTypes, parseOrThrow, utf8Text } from "./validation.ts";
 
 /**
@@ -13,6 +14,7 @@ export const envelopeDataSchemas = {
   "meshloop.partial": partialAggregateSchema,
   "meshloop.progress": progressMarkSchema,
   "meshloop.aggregate": windowAggregateSchema,
+  "meshloop.gauges": gaugeBatchSchema,
 } as const;
 
 export type EnvelopeType = keyof typeof envelopeDataSchemas;

@@ -123,3 +123,5 @@ export type { Mesh, ResolutionConfig, ResolutionConfigInput, ResolveResult, Targ
 export { TOPIC_IDS, topicNames, TOPICS } from "./topics.ts";
 export type { TopicId, TopicSpec } from "./topics.ts";
 export { formatIssues, parseOrThrow } from "./validation.ts";
+export { gaugeBatchSchema, gaugeKindSchema, gaugeSampleSchema } from "./gauges.ts";
+export type { GaugeBatch, GaugeKind, GaugeSample } from "./gauges.ts";

@@ -17,7 +17,7 @@ export interface TopicSpec {
    * default, which the Node producers use for everything else.
    */
   readonly partitioner: "sarama-fnv1a" | "murmur2";
-  readonly format: "otlp-traces-protobuf" | "otlp-metrics-protobuf" | "envelope-json" | "cloudevents-binary-json";
+  readonly format: "otlp-traces-protobuf" | "envelope-json" | "cloudevents-binary-json";
   /** The `type` values (envelope) or `ce_type` values (CloudEvents) found on the topic. */
   readonly messageTypes: readonly string[];
   readonly partitions: number;
@@ -46,8 +46,8 @@ export const TOPICS = {
     name: "meshloop.resource-metrics.v1",
     key: "service-name",
     partitioner: "murmur2",
-    format: "otlp-metrics-protobuf",
-    messageTypes: ["opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"],
+    format: "envelope-json",
+    messageTypes: ["meshloop.gauges"],
     partitions: 12,
     retentionMs: 6 * HOUR,
     cleanupPolicy: "delete",

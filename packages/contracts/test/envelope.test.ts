@@ -44,3 +44,22 @@ test("decoding rejects non-JSON, unknown types, unexpected types, other versions
   rejects(decode({ id: "other" }), /envelope id other is not its data's id partial:checkout:60000:10000:3/);
   rejects(decode({ data: { ...partial(), windowMs: 0 } }), /^invalid meshloop\.partial envelope: data\.windowMs/);
 });
+
+test("a gauge batch round-trips; a negative value is refused", () => {
+  const batch = {
+    id: "gauges:checkout:1700000000000:1",
+    service: "checkout",
+    receivedAtMs: 1_700_000_000_000,
+    samples: [{
+      instance: "checkout-7d9f", namespace: "shop", version: "v2", region: null, zone: "eu-1a", cluster: null,
+      metric: "container.cpu.utilization", kind: "cpuUtilization" as const, value: 0.42, timeUnixMs: 1_699_999_999_000,
+    }],
+  };
+  const envelope = decodeEnvelope(encodeEnvelope("meshloop.gauges", batch), "meshloop.gauges");
+  assert.equal(envelope.id, batch.id);
+  assert.deepEqual(envelope.data, batch);
+  rejects(
+    () => encodeEnvelope("meshloop.gauges", { ...batch, samples: [{ ...batch.samples[0]!, value: -1 }] }),
+    /^invalid meshloop\.gauges data: samples\.0\.value/,
+  );
+});
