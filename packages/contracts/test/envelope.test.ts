@@ -60,6 +60,6 @@ test("a gauge batch round-trips; a negative value is refused", () => {
   assert.deepEqual(envelope.data, batch);
   rejects(
     () => encodeEnvelope("meshloop.gauges", { ...batch, samples: [{ ...batch.samples[0]!, value: -1 }] }),
-    /^invalid meshloop\.gauges data: samples\.0\.value/,
+    /^invalid meshloop\.gauges data: samples\[0\]\.value/,
   );
 });
