@@ -3,7 +3,7 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { visitSpans } from "@meshloop/otlp";
 
 type SerializerInput = Parameters<typeof ProtobufTraceSerializer.serializeRequest>[0];
@@ -23,7 +23,7 @@ export async function emitSpans(count: number, exporter: SpanExporter, resource:
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(resource),
-    spanProcessors: [new SimpleSpanProcessor(memory), new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor(memory), new BatchSpanProcessor(exporter, { maxExportBatchSize: 64, scheduledDelayMillis: 50 })],
   });
   const tracer = provider.getTracer("ingest-test", "1.0.0");
   for (let i = 0; i < count; i++) {
@@ -45,8 +45,10 @@ export async function emitSpans(count: number, exporter: SpanExporter, resource:
     span.end();
   }
   await provider.forceFlush();
+  // Shutting the provider down clears the in-memory exporter, so take the spans first.
+  const spans = memory.getFinishedSpans().slice();
   await provider.shutdown();
-  return memory.getFinishedSpans();
+  return spans;
 }
 
 /** An ExportTraceServiceRequest as the OTel protobuf exporters encode it. */
