@@ -29,6 +29,8 @@ export class IngestPipeline {
   #spanPartitions = 0;
   #partitionsReadAt = 0;
   #nonce = 0;
+  /** Set when a send timed out; cleared by the next acknowledgement. */
+  #kafkaStalled = false;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -106,17 +108,23 @@ export class IngestPipeline {
 
   /** Resolves when Kafka acknowledged; rejects with UnavailableError on failure or after the produce timeout. */
   #send(topic: TopicId, records: OutgoingRecord[], reservation: Reservation): Promise<void> {
+    // While earlier records wait for a Kafka that stopped answering, queueing more would only turn each client retry
+    // into one more copy once Kafka is back: refuse at once instead, until the queue drains or Kafka acknowledges.
+    if (this.#kafkaStalled && this.#producer.pendingBytes > 0) {
+      return Promise.reject(new UnavailableError("Kafka is not acknowledging writes; retry later"));
+    }
     const started = performance.now();
     const sending = this.#producer.send(this.#options.topics[topic], records).then(() => {
+      this.#kafkaStalled = false;
       this.#options.metrics.produce.observe((performance.now() - started) / 1000);
     });
     reservation.holdUntil(sending);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new UnavailableError(`Kafka did not acknowledge within ${this.#options.produceTimeoutMs} ms`)),
-        this.#options.produceTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        this.#kafkaStalled = true;
+        reject(new UnavailableError(`Kafka did not acknowledge within ${this.#options.produceTimeoutMs} ms`));
+      }, this.#options.produceTimeoutMs);
     });
     return Promise.race([sending, timeout])
       .catch((error: unknown) => {

@@ -1,5 +1,5 @@
-export { acquireInfra } from "./infra.ts";
-export type { InfraEndpoints, InfraLease } from "./infra.ts";
+export { acquireInfra, privateKafka } from "./infra.ts";
+export type { InfraEndpoints, InfraLease, PrivateKafka } from "./infra.ts";
 export { processAlive, withFileLock } from "./lock.ts";
 export { uniqueName } from "./names.ts";
 export { eventually } from "./wait.ts";

@@ -103,9 +103,9 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function runScript(script: string): Promise<void> {
+function runScript(script: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile("bash", [join(repoRoot, script)], { cwd: repoRoot, timeout: 300_000 }, (error, _stdout, stderr) => {
+    execFile("bash", [join(repoRoot, script)], { cwd: repoRoot, timeout: 300_000, env }, (error, _stdout, stderr) => {
       if (!error) return resolve();
       // The scripts explain what is missing (Java, Maven, redis-server) on stderr; that explanation is the error.
       reject(new UnavailableError(`${script} failed: ${stderr.trim() || error.message}`, {
@@ -115,4 +115,31 @@ function runScript(script: string): Promise<void> {
       }));
     });
   });
+}
+
+export interface PrivateKafka {
+  readonly brokers: readonly string[];
+  start(): Promise<void>;
+  /** A clean broker shutdown (SIGTERM), as an operator's restart or a rolling upgrade does. */
+  stop(): Promise<void>;
+  /** Stops the broker and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A broker of a test's own, on its own ports and data folder (sharing the cached jars), for fault tests that stop
+ * and start Kafka: stopping the shared broker would break every other package's tests running in parallel.
+ */
+export function privateKafka(port: number): PrivateKafka {
+  const env = { ...process.env, MESHLOOP_KAFKA_PORT: String(port), MESHLOOP_KAFKA_CONTROLLER_PORT: String(port + 1) };
+  const run = (script: string): Promise<void> => runScript(script, env);
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    start: async () => {
+      await run("infra/kafka/start.sh");
+      await run("infra/kafka/wait.sh");
+    },
+    stop: () => run("infra/kafka/stop.sh"),
+    destroy: () => run("infra/kafka/wipe.sh"),
+  };
 }
