@@ -1,3 +1,5 @@
+// Before anything loads kafkajs (see kafka/kafkajs-hot-path.ts).
+import "./kafka/kafkajs-hot-path.ts";
 export type {
   Bus,
   CommitMode,

@@ -1,3 +1,5 @@
+// First: faster CRC32C and buffer growth for kafkajs, before kafkajs loads (see the module).
+import "./kafkajs-hot-path.ts";
 import type { Admin, KafkaConfig, LogEntry, SASLOptions } from "kafkajs";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import type {

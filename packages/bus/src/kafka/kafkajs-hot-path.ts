@@ -1,0 +1,42 @@
+import { createRequire, Module } from "node:module";
+import { crc32c } from "@node-rs/crc32";
+
+/**
+ * Two changes to kafkajs's produce path, each measured with services/ingest/bench (docs/benchmarks.md) and checked
+ * by test/kafkajs-hot-path.test.ts. This module must be loaded before kafkajs: kafka-bus.ts and index.ts import it
+ * first.
+ *
+ * 1. kafkajs checksums every record batch with a table-driven CRC32C in JavaScript, one byte per step: a fifth of
+ *    the ingest's CPU under load. A hardware-accelerated CRC32C (SSE4.2, @node-rs/crc32's prebuilt binary) is put
+ *    into the CommonJS module cache under that module's path, so kafkajs loads it instead.
+ * 2. kafkajs's Encoder grows its buffer with Buffer.alloc, which zero-fills memory that is overwritten at once (every
+ *    byte below `offset` is written before it is read, and `buffer` returns only those). Growing with allocUnsafe
+ *    does the same work without the fill.
+ */
+const require = createRequire(import.meta.url);
+const crc32cPath = require.resolve("kafkajs/src/protocol/recordBatch/crc32C/index.js");
+
+if (require.cache[crc32cPath] === undefined) {
+  const replacement = new Module(crc32cPath);
+  replacement.filename = crc32cPath;
+  replacement.loaded = true;
+  replacement.exports = (buffer: Buffer): number => crc32c(buffer) >>> 0;
+  require.cache[crc32cPath] = replacement;
+}
+
+interface KafkaJsEncoder {
+  buf: Buffer;
+  offset: number;
+}
+interface KafkaJsEncoderClass {
+  prototype: { ensureAvailable(this: KafkaJsEncoder, length: number): void };
+  nextPowerOfTwo(value: number): number;
+}
+
+const Encoder = require("kafkajs/src/protocol/encoder.js") as KafkaJsEncoderClass;
+Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkaJsEncoder, length: number): void {
+  if (this.offset + length <= this.buf.length) return;
+  const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
+  this.buf.copy(grown, 0, 0, this.offset);
+  this.buf = grown;
+};
