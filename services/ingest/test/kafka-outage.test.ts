@@ -64,7 +64,7 @@ class Witness implements SpanExporter {
 
 test("spans acknowledged across a Kafka outage are all in the topic; 503s during it; duplicates counted", async () => {
   const statuses: number[] = [];
-  const witness = new Witness(new HttpProtoExporter({ url: `${ingest.httpUrl}/v1/traces`, timeoutMillis: 30_000 }) as unknown as SpanExporter);
+  const witness = new Witness(new HttpProtoExporter({ url: `${ingest.httpUrl}/v1/traces`, timeoutMillis: 30_000 }));
   const running = { on: true };
   // Exporters sending all along: before, during and after the outage.
   const load = (async () => {

@@ -36,12 +36,12 @@ after(async () => {
 
 const headers = { Authorization: `Bearer ${token}` };
 const exporters: Array<[string, () => SpanExporter]> = [
-  ["OTLP/HTTP JSON", () => new HttpJsonExporter({ url: `${ingest.httpUrl}/v1/traces`, headers }) as unknown as SpanExporter],
-  ["OTLP/HTTP protobuf, gzip", () => new HttpProtoExporter({ url: `${ingest.httpUrl}/v1/traces`, headers, compression: "gzip" as never }) as unknown as SpanExporter],
+  ["OTLP/HTTP JSON", () => new HttpJsonExporter({ url: `${ingest.httpUrl}/v1/traces`, headers })],
+  ["OTLP/HTTP protobuf, gzip", () => new HttpProtoExporter({ url: `${ingest.httpUrl}/v1/traces`, headers, compression: "gzip" as never })],
   ["OTLP/gRPC, gzip", () => {
     const metadata = new Metadata();
     metadata.set("authorization", `Bearer ${token}`);
-    return new GrpcExporter({ url: `http://${ingest.grpcAddress}`, compression: "gzip" as never, metadata: metadata as never }) as unknown as SpanExporter;
+    return new GrpcExporter({ url: `http://${ingest.grpcAddress}`, compression: "gzip" as never, metadata: metadata });
   }],
 ];
 
