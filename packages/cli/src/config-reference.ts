@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
+import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
 
@@ -17,6 +18,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Bus and store (services that use Kafka or Redis, and `meshloop up`)",
     intro: "`meshloop up` defaults MESHLOOP_BUS and MESHLOOP_STORE to memory; every other service to kafka and redis.",
     schema: zod.object(connectionsConfig),
+  },
+  {
+    title: "Ingest (`services/ingest`, ops port 9101)",
+    intro: "The OTLP receivers. Also read by `meshloop up`, which runs the ingest in-process.",
+    schema: zod.object(ingestSettings),
   },
 ];
 

@@ -43,7 +43,14 @@ test("a wrong configuration value stops with exit 2 and one line naming the vari
 
 test("up runs the embedded loop: ready on /readyz with every topic, stops cleanly on SIGTERM", async () => {
   const child = spawn(process.execPath, [bin, "up"], {
-    env: { ...process.env, MESHLOOP_HTTP_PORT: "0", MESHLOOP_HTTP_HOST: "127.0.0.1" },
+    env: {
+      ...process.env,
+      MESHLOOP_HTTP_PORT: "0",
+      MESHLOOP_HTTP_HOST: "127.0.0.1",
+      MESHLOOP_INGEST_HOST: "127.0.0.1",
+      MESHLOOP_INGEST_HTTP_PORT: "0",
+      MESHLOOP_INGEST_GRPC_PORT: "0",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -56,8 +63,17 @@ test("up runs the embedded loop: ready on /readyz with every topic, stops cleanl
   const upLine = JSON.parse(output.split("\n").find((line) => line.includes("meshloop up:"))!) as { topics: string[]; bus: string };
   assert.equal(upLine.bus, "memory");
   assert.equal(upLine.topics.length, 7);
+  // The embedded ingest takes OTLP and stores it on the in-memory bus.
+  const receivers = JSON.parse(output.split("\n").find((line) => line.includes("OTLP receivers listening"))!) as { http: number };
+  const exported = await fetch(`http://127.0.0.1:${receivers.http}/v1/traces`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", name: "GET /", kind: 2, startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] }),
+  });
+  assert.equal(exported.status, 200);
   const metrics = await (await fetch(`${listening.url}/metrics`)).text();
   assert.match(metrics, /process_cpu_user_seconds_total/);
+  assert.match(metrics, /meshloop_ingest_spans_total\{outcome="accepted"\} 1/);
   child.kill("SIGTERM");
   assert.equal(await exited, 0);
   assert.match(output, /"msg":"shut down"/);

@@ -4,9 +4,8 @@ import { commonConfig, envDurationMs, envInt, envPort, envString } from "@meshlo
 
 const MiB = 1024 * 1024;
 
-/** The ingest's environment, parsed once at start-up. Ops endpoints on 9101; OTLP on the standard 4318 and 4317. */
-export const ingestConfig = commonConfig({ httpPort: 9101 }).extend({
-  ...connectionsConfig,
+/** The ingest's own variables; `meshloop up` adds them to its schema too. */
+export const ingestSettings = {
   MESHLOOP_INGEST_HOST: envString()
     .default("0.0.0.0")
     .describe("Address the OTLP receivers listen on."),
@@ -35,6 +34,9 @@ export const ingestConfig = commonConfig({ httpPort: 9101 }).extend({
     .describe("A file of accepted bearer tokens, one per line (a mounted secret); combined with MESHLOOP_INGEST_TOKEN."),
   MESHLOOP_INGEST_TLS_CERT_FILE: envString().optional().describe("PEM certificate chain; with the key file, both receivers serve TLS."),
   MESHLOOP_INGEST_TLS_KEY_FILE: envString().optional().describe("PEM private key of the certificate."),
-});
+};
+
+/** The ingest's environment, parsed once at start-up. Ops endpoints on 9101; OTLP on the standard 4318 and 4317. */
+export const ingestConfig = commonConfig({ httpPort: 9101 }).extend({ ...connectionsConfig, ...ingestSettings });
 
 export type IngestConfig = z.infer<typeof ingestConfig>;

@@ -1,5 +1,5 @@
 export { TokenCheck } from "./auth.ts";
-export { ingestConfig } from "./config.ts";
+export { ingestConfig, ingestSettings } from "./config.ts";
 export type { IngestConfig } from "./config.ts";
 export { createIngestService } from "./ingest-service.ts";
 export type { IngestService } from "./ingest-service.ts";

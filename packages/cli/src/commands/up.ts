@@ -1,11 +1,11 @@
 import type { z } from "zod";
-import type { ConnectionsConfig } from "@meshloop/connections";
 import { connectionsConfig, openConnections } from "@meshloop/connections";
-import type { CommonConfig, Service, ServiceContext } from "@meshloop/runtime";
+import { createIngestService, ingestSettings } from "@meshloop/ingest";
+import type { Service, ServiceContext } from "@meshloop/runtime";
 import { commonConfig, createServiceRuntime, loadConfig, runProcess } from "@meshloop/runtime";
 import type { Command } from "../main.ts";
 
-const upConfig = commonConfig({ httpPort: 8080 }).extend(connectionsConfig);
+const upConfig = commonConfig({ httpPort: 8080 }).extend({ ...connectionsConfig, ...ingestSettings });
 type UpConfig = z.infer<typeof upConfig>;
 
 /** The embedded default: the in-memory bus and store unless the environment names Kafka or Redis. */
@@ -22,11 +22,11 @@ export const upCommand: Command = {
 };
 
 /**
- * Everything `up` runs. Today that is the loop's plumbing: the bus and store, and every topic of the loop.
- * The ingest, aggregator, decision and actuator services join this list as they land; they share the one bus
+ * Everything `up` runs: the loop's topics on one bus and store, and the services that have landed (the ingest on
+ * 4318/4317). The aggregator, decision and actuator services join this list as they land; they share the one bus
  * and store, so the embedded loop is the same program as the distributed one.
  */
-function embeddedServices(context: ServiceContext<CommonConfig & ConnectionsConfig>): Service[] {
+function embeddedServices(context: ServiceContext<UpConfig>): Service[] {
   const { config, logger, ops } = context;
   const connections = openConnections({ service: "meshloop", config, logger: logger.child({ component: "bus" }) });
   ops.addReadinessCheck("connections", () => connections.check());
@@ -37,10 +37,11 @@ function embeddedServices(context: ServiceContext<CommonConfig & ConnectionsConf
         await connections.ensureTopics();
         logger.info(
           { bus: connections.bus.kind, store: config.MESHLOOP_STORE, topics: Object.values(connections.topics), ops: ops.address() },
-          "meshloop up: the loop's topics are ready; no service consumes them yet",
+          "meshloop up: the loop's topics are ready",
         );
       },
       stop: () => connections.close(),
     },
+    createIngestService(context, { bus: connections.bus }),
   ];
 }
