@@ -1,9 +1,11 @@
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { UnavailableError, ValidationError } from "@meshloop/errors";
-import type { MetricsPartialSuccess, OtlpEncoding, TracePartialSuccess } from "@meshloop/otlp";
+import type { OtlpEncoding } from "@meshloop/otlp";
 import {
+  encodeMetricsResponse,
   encodeTraceRequestFromJson,
+  encodeTraceResponse,
   extractResourceGauges,
   extractResourceGaugesFromJson,
 } from "@meshloop/otlp";
@@ -19,6 +21,12 @@ export type Refusal =
   | { kind: "too_large"; message: string }
   | { kind: "throttled"; message: string }
   | { kind: "unavailable"; message: string };
+
+/** A stored export: how many items were rejected as invalid, and the OTLP response that says so. */
+export interface ExportOutcome {
+  readonly rejected: number;
+  response(encoding: OtlpEncoding): Buffer;
+}
 
 export class RefusedError extends Error {
   readonly refusal: Refusal;
@@ -67,15 +75,17 @@ export class ExportHandler {
     encoding: OtlpEncoding,
     body: Buffer,
     reservation: Reservation,
-  ): Promise<TracePartialSuccess | MetricsPartialSuccess> {
+  ): Promise<ExportOutcome> {
     const receivedAtMs = Date.now();
     try {
       if (signal === "traces") {
         const protobuf = encoding === "json" ? encodeTraceRequestFromJson(parseJson(body)) : body;
-        return await this.#pipeline.exportTraces(protobuf, receivedAtMs, reservation);
+        const result = await this.#pipeline.exportTraces(protobuf, receivedAtMs, reservation);
+        return { rejected: result.rejectedSpans, response: (as) => encodeTraceResponse(result, as) };
       }
       const gauges = encoding === "json" ? extractResourceGaugesFromJson(parseJson(body)) : extractResourceGauges(body);
-      return await this.#pipeline.exportGauges(gauges, receivedAtMs, reservation);
+      const result = await this.#pipeline.exportGauges(gauges, receivedAtMs, reservation);
+      return { rejected: result.rejectedDataPoints, response: (as) => encodeMetricsResponse(result, as) };
     } catch (error) {
       if (error instanceof ValidationError) throw new RefusedError({ kind: "bad_request", message: error.message });
       if (error instanceof UnavailableError) throw new RefusedError({ kind: "unavailable", message: error.message });

@@ -1,26 +1,10 @@
 import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from "@grpc/grpc-js";
 import { Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
-import type { Logger } from "@meshloop/runtime";
-import { encodeMetricsResponse, encodeTraceResponse } from "@meshloop/otlp";
-import type { MetricsPartialSuccess, TracePartialSuccess } from "@meshloop/otlp";
-import type { TokenCheck } from "./auth.ts";
-import type { ExportHandler } from "./export-handler.ts";
 import { RefusedError } from "./export-handler.ts";
-import type { InflightBytes } from "./inflight.ts";
-import type { IngestMetrics, Signal } from "./ingest-metrics.ts";
+import type { Signal } from "./ingest-metrics.ts";
+import type { ReceiverOptions } from "./receiver-options.ts";
 import { retryInfoStatus } from "./retry-info.ts";
 
-export interface GrpcReceiverOptions {
-  host: string;
-  port: number;
-  tls?: { cert: Buffer; key: Buffer };
-  handler: ExportHandler;
-  tokens: TokenCheck;
-  inflight: InflightBytes;
-  metrics: IngestMetrics;
-  logger: Logger;
-  retryAfterMs: number;
-}
 
 // Requests and responses stay bytes: the pipeline reads the protobuf wire itself, so grpc-js must not decode.
 const passThrough = {
@@ -41,11 +25,11 @@ const metricsService: ServiceDefinition = {
 
 /** OTLP/gRPC: TraceService/Export and MetricsService/Export; grpc-js inflates gzip within the message size limit. */
 export class GrpcReceiver {
-  readonly #options: GrpcReceiverOptions;
+  readonly #options: ReceiverOptions;
   readonly #server: Server;
   #port = 0;
 
-  constructor(options: GrpcReceiverOptions) {
+  constructor(options: ReceiverOptions) {
     this.#options = options;
     this.#server = new Server({
       "grpc.max_receive_message_length": options.handler.maxBodyBytes,
@@ -113,11 +97,8 @@ export class GrpcReceiver {
       }
       metrics.inflight.set(this.#options.inflight.used);
       const result = await this.#options.handler.export(signal, "protobuf", body, reservation);
-      const rejected = signal === "traces" ? (result as TracePartialSuccess).rejectedSpans : (result as MetricsPartialSuccess).rejectedDataPoints;
-      outcome = rejected > 0 ? "partial" : "ok";
-      return signal === "traces"
-        ? encodeTraceResponse(result as TracePartialSuccess, "protobuf")
-        : encodeMetricsResponse(result as MetricsPartialSuccess, "protobuf");
+      outcome = result.rejected > 0 ? "partial" : "ok";
+      return result.response("protobuf");
     } catch (error) {
       if (error instanceof RefusedError) outcome = error.refusal.kind;
       throw error;

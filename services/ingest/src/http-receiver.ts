@@ -2,26 +2,14 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "@meshloop/runtime";
 import type { OtlpEncoding } from "@meshloop/otlp";
-import { encodeMetricsResponse, encodeRpcStatus, encodeTraceResponse } from "@meshloop/otlp";
-import type { TokenCheck } from "./auth.ts";
-import type { ExportHandler, Refusal } from "./export-handler.ts";
+import { encodeRpcStatus } from "@meshloop/otlp";
+import type { Refusal } from "./export-handler.ts";
 import { RefusedError } from "./export-handler.ts";
-import type { InflightBytes, Reservation } from "./inflight.ts";
-import type { IngestMetrics, Signal } from "./ingest-metrics.ts";
+import type { Reservation } from "./inflight.ts";
+import type { Signal } from "./ingest-metrics.ts";
+import type { ReceiverOptions } from "./receiver-options.ts";
 
-export interface HttpReceiverOptions {
-  host: string;
-  port: number;
-  tls?: { cert: Buffer; key: Buffer };
-  handler: ExportHandler;
-  tokens: TokenCheck;
-  inflight: InflightBytes;
-  metrics: IngestMetrics;
-  logger: Logger;
-  retryAfterMs: number;
-}
 
 const paths: Record<string, Signal> = { "/v1/traces": "traces", "/v1/metrics": "metrics" };
 const contentTypes: Record<OtlpEncoding, string> = { protobuf: "application/x-protobuf", json: "application/json" };
@@ -31,10 +19,10 @@ const rpcCodes = { bad_request: 3, too_large: 8, throttled: 14, unavailable: 14,
 
 /** OTLP/HTTP: POST /v1/traces and /v1/metrics, protobuf or JSON, optionally gzip, answered in the request's encoding. */
 export class HttpReceiver {
-  readonly #options: HttpReceiverOptions;
+  readonly #options: ReceiverOptions;
   readonly #server: Server;
 
-  constructor(options: HttpReceiverOptions) {
+  constructor(options: ReceiverOptions) {
     this.#options = options;
     const listener = (request: IncomingMessage, response: ServerResponse): void => {
       this.#handle(request, response).catch((error: unknown) => {
@@ -116,11 +104,8 @@ export class HttpReceiver {
       const body = contentEncoding === "gzip" ? await this.#options.handler.inflate(raw, reservation) : raw;
       metrics.inflight.set(this.#options.inflight.used);
       const result = await this.#options.handler.export(signal, encoding, body, reservation);
-      const payload = signal === "traces" && "rejectedSpans" in result
-        ? encodeTraceResponse(result, encoding)
-        : encodeMetricsResponse(result as Parameters<typeof encodeMetricsResponse>[0], encoding);
-      const partial = ("rejectedSpans" in result ? result.rejectedSpans : result.rejectedDataPoints) > 0;
-      outcome(partial ? "partial" : "ok");
+      const payload = result.response(encoding);
+      outcome(result.rejected > 0 ? "partial" : "ok");
       response.writeHead(200, { "Content-Type": contentTypes[encoding], "Content-Length": payload.length });
       response.end(payload);
     } catch (error) {
