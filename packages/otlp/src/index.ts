@@ -1,3 +1,5 @@
+export { ATTRIBUTES_ALWAYS_KEPT } from "./attribute-filter.ts";
+export type { AttributeFilterOptions } from "./attribute-filter.ts";
 export { encodeMetricsResponse, encodeRpcStatus, encodeTraceResponse } from "./export-response.ts";
 export type { MetricsPartialSuccess, OtlpEncoding, TracePartialSuccess } from "./export-response.ts";
 export { RESOURCE_GAUGE_METRICS } from "./gauge-collector.ts";

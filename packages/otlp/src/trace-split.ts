@@ -1,4 +1,6 @@
 import { MeshloopError } from "@meshloop/errors";
+import type { AttributeFilterOptions } from "./attribute-filter.ts";
+import { arena, attributeMatcher } from "./attribute-filter.ts";
 import type { Group } from "./trace-groups.ts";
 import type { TraceWalk } from "./trace-walk.ts";
 import {
@@ -7,6 +9,7 @@ import {
   spanOrdinal,
   spanPartitionOf,
   spanScope,
+  spanStripped,
   spanTo,
   walkTraceRequest,
 } from "./trace-walk.ts";
@@ -18,7 +21,8 @@ import { varintSize } from "./wire-writer.ts";
  * ResourceSpans and ScopeSpans fields (resource, scope, schema_url and unknown fields verbatim), so consumers see
  * what the client sent. Two passes: the walk records where each valid span is (trace-walk.ts); then, partition by
  * partition, a plan computes exact message sizes under `maxMessageBytes`, and all messages are written into one
- * allocation by byte copies.
+ * allocation by byte copies. With `attributes`, spans that lose attributes are the one exception to byte-for-byte:
+ * they are re-encoded with those attributes left out (attribute-filter.ts), and planned at their new size.
  */
 
 export interface SplitOptions {
@@ -31,6 +35,14 @@ export interface SplitOptions {
    * appended when the resource names its executable, as the OTel resource conventions prescribe).
    */
   readonly defaultServiceName?: string;
+  /**
+   * Span and span-event attributes to strip before Kafka: `allow` keeps only the keys it lists, `deny` removes keys,
+   * both: allowed and not denied. Patterns are exact keys or prefixes ending in `*` (`http.request.header.*`).
+   * ATTRIBUTES_ALWAYS_KEPT are kept whatever the lists say; resource and link attributes are never filtered. Each
+   * span's and event's `dropped_attributes_count` grows by what was removed from it. The object is compiled once
+   * and cached by identity: pass the same one on every call and do not change it afterwards.
+   */
+  readonly attributes?: AttributeFilterOptions;
 }
 
 export interface PartitionMessage {
@@ -45,6 +57,8 @@ export interface SplitResult {
   readonly messages: PartitionMessage[];
   readonly acceptedSpans: number;
   readonly rejectedSpans: number;
+  /** Attributes removed by the `attributes` filter from the accepted spans and their events; 0 without a filter. */
+  readonly strippedAttributes: number;
   /** The first few reasons, for ExportTracePartialSuccess.error_message; undefined when nothing was rejected. */
   readonly errorMessage: string | undefined;
 }
@@ -71,9 +85,11 @@ export function splitTraceRequest(body: Uint8Array, options: SplitOptions): Spli
   if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > 0x7fffffff) {
     throw new RangeError(`partitionCount must be an integer in 1..2^31-1, got ${partitionCount}`);
   }
-  const walk = walkTraceRequest(body, partitionCount, options.defaultServiceName);
+  const filter = attributeMatcher(options.attributes);
+  const walk = walkTraceRequest(body, partitionCount, options.defaultServiceName, filter);
   const messages: PartitionMessage[] = [];
   let acceptedSpans = 0;
+  let strippedAttributes = 0;
   if (walk.spans > 0) {
     const starts = sortByPartition(walk, partitionCount);
     if (groupSizes.length < 2 * walk.spans) groupSizes = new Int32Array(2 * walk.spans);
@@ -94,11 +110,16 @@ export function splitTraceRequest(body: Uint8Array, options: SplitOptions): Spli
       acceptedSpans += plan.spans;
       messages.push({ partition: plan.partition, value, spans: plan.spans });
     }
+    if (filter !== undefined) {
+      // Spans rejected while planning (too large) are -1 in `order`.
+      for (let i = 0; i < walk.spans; i++) if (order[i]! >= 0) strippedAttributes += spanStripped[order[i]!]!;
+    }
   }
   return {
     messages,
     acceptedSpans,
     rejectedSpans: walk.rejected,
+    strippedAttributes,
     errorMessage: rejectionMessage(walk),
   };
 }
@@ -207,6 +228,7 @@ function planPartition(
 /** Writes a planned message into `out`, exactly its size: group headers and byte copies. */
 function writeMessage(walk: TraceWalk, plan: Plan, out: Buffer): void {
   const { buf, resources, scopes } = walk;
+  const stripped = walk.filter === undefined ? undefined : arena;
   const { first, end, size } = plan;
   let at = 0;
   let next = plan.groups;
@@ -232,7 +254,8 @@ function writeMessage(walk: TraceWalk, plan: Plan, out: Buffer): void {
       at = put(out, at, scopeGroup.head);
       scope = sc;
     }
-    at += buf.copy(out, at, spanFrom[s], spanTo[s]);
+    const source = stripped !== undefined && spanStripped[s] !== 0 ? stripped : buf;
+    at += source.copy(out, at, spanFrom[s], spanTo[s]);
   }
   at = put(out, at, scopes[scope]!.tail);
   at = put(out, at, resource!.tail);

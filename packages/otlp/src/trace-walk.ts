@@ -1,4 +1,7 @@
 import { spanPartition } from "@meshloop/contracts";
+import { ValidationError } from "@meshloop/errors";
+import type { AttributeMatcher } from "./attribute-filter.ts";
+import { resetArena, stripSpan, strippedFrom, strippedTo } from "./attribute-filter.ts";
 import { emptyResourceInfo, readResourceInfo, UNKNOWN_SERVICE } from "./resource-attributes.ts";
 import type { Group } from "./trace-groups.ts";
 import { EMPTY, gather, resourceWithServiceName } from "./trace-groups.ts";
@@ -8,8 +11,9 @@ import { allZero, WireReader } from "./wire-reader.ts";
  * The first pass of splitting a trace request: one walk over ExportTraceServiceRequest bytes that reads each span's
  * ids and times (nothing else of it), validates them, picks its partition and records where its bytes are. Spans
  * go into typed arrays reused across calls; only resources and scopes, a handful per request, get objects.
+ * With an attribute filter, each valid span is also scanned for attributes to remove (attribute-filter.ts); a span
+ * that loses some is recorded where its rewritten bytes are, in the filter's arena, instead of in the request.
  */
-
 
 export interface TraceWalk {
   readonly buf: Buffer;
@@ -21,6 +25,10 @@ export interface TraceWalk {
   readonly partitionSpans: Int32Array;
   rejected: number;
   readonly reasons: string[];
+  /** The attribute filter, if any; then spans with `spanStripped[i] > 0` are in `arena`, not in `buf`. */
+  readonly filter: AttributeMatcher | undefined;
+  /** A reader over `buf` for the filter's scans, separate from the walk's own. */
+  readonly filterReader: WireReader | undefined;
 }
 
 export const MAX_REASONS = 5;
@@ -31,13 +39,21 @@ export let spanTo = new Int32Array(1024);
 export let spanScope = new Int32Array(1024);
 export let spanOrdinal = new Int32Array(1024);
 export let spanPartitionOf = new Int32Array(1024);
+/** Attributes the filter removed from the span and its events (only written when filtering; 0: copied as it is). */
+export let spanStripped = new Int32Array(1024);
 
 // Wire type of Span fields 1..16; a span with another would fail to decode in consumers, so it is rejected.
 const SPAN_WIRE_TYPES = Uint8Array.of(0xff, 2, 2, 2, 2, 2, 0, 1, 1, 2, 0, 2, 0, 2, 0, 2, 5);
 const TRACE_ID = new Uint8Array(16);
 
-export function walkTraceRequest(body: Uint8Array, partitionCount: number, defaultServiceName?: string): TraceWalk {
+export function walkTraceRequest(
+  body: Uint8Array,
+  partitionCount: number,
+  defaultServiceName?: string,
+  filter?: AttributeMatcher,
+): TraceWalk {
   const r = new WireReader(body);
+  if (filter !== undefined) resetArena();
   const walk: TraceWalk = {
     buf: r.buf,
     resources: [],
@@ -46,6 +62,8 @@ export function walkTraceRequest(body: Uint8Array, partitionCount: number, defau
     partitionSpans: new Int32Array(partitionCount),
     rejected: 0,
     reasons: [],
+    filter,
+    filterReader: filter === undefined ? undefined : new WireReader(r.buf),
   };
   while (r.more()) {
     const tag = r.tag();
@@ -140,7 +158,8 @@ function readSpan(
   // only for the rare long forms and for errors.
   const buf = r.buf;
   const end = r.limit;
-  let pos = r.pos;
+  const bodyStart = r.pos;
+  let pos = bodyStart;
   let traceAt = 0;
   let traceLength = 0;
   let spanAt = 0;
@@ -215,6 +234,11 @@ function readSpan(
   else if (spanLength !== 8) problem = `span_id is ${spanLength} bytes, not 8`;
   else if (allZero(buf, spanAt, 8)) problem = "span_id is all zeros";
   else if (endHi < startHi || (endHi === startHi && endLo < startLo)) problem = "end_time_unix_nano is before start_time_unix_nano";
+  let stripped = 0;
+  if (problem === undefined && walk.filter !== undefined) {
+    stripped = filterSpan(walk, bodyStart, end);
+    if (stripped < 0) problem = filterProblem;
+  }
   if (problem !== undefined) {
     rejectSpan(walk, scope, ordinal, problem);
     return;
@@ -223,12 +247,34 @@ function readSpan(
   if (i === spanFrom.length) growSpanTables();
   for (let k = 0; k < 16; k++) TRACE_ID[k] = buf[traceAt + k]!;
   const partition = spanPartition(TRACE_ID, partitionCount);
-  spanFrom[i] = fieldStart;
-  spanTo[i] = r.limit;
+  if (stripped > 0) {
+    spanFrom[i] = strippedFrom;
+    spanTo[i] = strippedTo;
+  } else {
+    spanFrom[i] = fieldStart;
+    spanTo[i] = end;
+  }
+  if (walk.filter !== undefined) spanStripped[i] = stripped;
   spanScope[i] = scope;
   spanOrdinal[i] = ordinal;
   spanPartitionOf[i] = partition;
   walk.partitionSpans[partition]!++;
+}
+
+let filterProblem = "";
+
+/**
+ * Runs the attribute filter over a valid span's body: the attributes removed (the span rewritten into the arena
+ * when not 0), or -1 with `filterProblem` set when its attributes or events cannot be read.
+ */
+function filterSpan(walk: TraceWalk, bodyStart: number, bodyEnd: number): number {
+  try {
+    return stripSpan(walk.filterReader!, walk.filter!, bodyStart, bodyEnd);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    filterProblem = `attributes or events unreadable: ${error.message}`;
+    return -1;
+  }
 }
 
 /** Counts a rejected span and keeps the reason if it is among the first few. */
@@ -258,6 +304,7 @@ function growSpanTables(): void {
   spanScope = grow(spanScope, size);
   spanOrdinal = grow(spanOrdinal, size);
   spanPartitionOf = grow(spanPartitionOf, size);
+  spanStripped = grow(spanStripped, size);
 }
 
 function grow(table: Int32Array, size: number): Int32Array<ArrayBuffer> {

@@ -217,6 +217,7 @@ describe("splitTraceRequest", () => {
       messages: [],
       acceptedSpans: 0,
       rejectedSpans: 0,
+      strippedAttributes: 0,
       errorMessage: undefined,
     });
     assert.throws(() => splitTraceRequest(input, { partitionCount: 0, maxMessageBytes: 100 }), RangeError);
