@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
-import { commonConfig, envDurationMs, envInt, envPort, envString } from "@meshloop/runtime";
+import { commonConfig, envDurationMs, envInt, envList, envPort, envString } from "@meshloop/runtime";
 
 const MiB = 1024 * 1024;
 
@@ -26,6 +26,12 @@ export const ingestSettings = {
   MESHLOOP_INGEST_MAX_MESSAGE_BYTES: envInt({ min: 16 * 1024, max: 64 * MiB })
     .default(900_000)
     .describe("Largest Kafka record the ingest writes; keep it below the spans topic's max.message.bytes (1 MiB by default)."),
+  MESHLOOP_INGEST_ATTRIBUTES_ALLOW: envList()
+    .optional()
+    .describe("Span and event attribute keys to keep, comma-separated (a trailing * matches a prefix); the rest are stripped before Kafka. The attributes meshloop reads (route, status codes, peer naming, sampling) are always kept."),
+  MESHLOOP_INGEST_ATTRIBUTES_DENY: envList()
+    .optional()
+    .describe("Span and event attribute keys to strip before Kafka, comma-separated (a trailing * matches a prefix, e.g. http.request.header.*). Stripped attributes raise the span's dropped_attributes_count."),
   MESHLOOP_INGEST_TOKEN: envString()
     .optional()
     .describe("A bearer token clients must send (Authorization: Bearer ...). Unset with no token file: no authentication."),

@@ -16,6 +16,10 @@ export function ingestMetrics(metrics: Metrics) {
       help: "Spans received, accepted (acknowledged by Kafka) and rejected (invalid, reported through partial_success).",
       labelNames: ["outcome"] as const,
     }),
+    strippedAttributes: metrics.counter({
+      name: "meshloop_ingest_attributes_stripped_total",
+      help: "Span and event attributes removed by MESHLOOP_INGEST_ATTRIBUTES_ALLOW / _DENY before Kafka.",
+    }),
     points: metrics.counter({
       name: "meshloop_ingest_metric_points_total",
       help: "Metric data points accepted (a resource gauge the loop uses), dropped (a metric the loop does not use) and rejected (invalid).",

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Bus } from "@meshloop/bus";
 import { openConnections } from "@meshloop/connections";
 import { ConfigError } from "@meshloop/errors";
+import type { AttributeFilterOptions } from "@meshloop/otlp";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import { TokenCheck } from "./auth.ts";
 import type { IngestConfig } from "./config.ts";
@@ -37,6 +38,7 @@ export function createIngestService(context: ServiceContext<IngestConfig>, share
     maxMessageBytes: config.MESHLOOP_INGEST_MAX_MESSAGE_BYTES,
     produceTimeoutMs: config.MESHLOOP_INGEST_PRODUCE_TIMEOUT,
     metrics,
+    ...attributeFilter(config),
   });
   const tls = loadTls(config);
   const receiverOptions = {
@@ -71,6 +73,13 @@ export function createIngestService(context: ServiceContext<IngestConfig>, share
     },
     ports: () => ({ http: http.port(), grpc: grpc.port() }),
   };
+}
+
+function attributeFilter(config: IngestConfig): { attributes?: AttributeFilterOptions } {
+  const allow = config.MESHLOOP_INGEST_ATTRIBUTES_ALLOW;
+  const deny = config.MESHLOOP_INGEST_ATTRIBUTES_DENY;
+  if (allow === undefined && deny === undefined) return {};
+  return { attributes: { ...(allow === undefined ? {} : { allow }), ...(deny === undefined ? {} : { deny }) } };
 }
 
 function loadTls(config: IngestConfig): { cert: Buffer; key: Buffer } | undefined {

@@ -2,7 +2,7 @@ import type { Bus, OutgoingRecord, Producer } from "@meshloop/bus";
 import type { GaugeSample, TopicId } from "@meshloop/contracts";
 import { encodeEnvelope } from "@meshloop/contracts";
 import { MeshloopError, UnavailableError } from "@meshloop/errors";
-import type { GaugeExtraction, MetricsPartialSuccess, TracePartialSuccess } from "@meshloop/otlp";
+import type { AttributeFilterOptions, GaugeExtraction, MetricsPartialSuccess, TracePartialSuccess } from "@meshloop/otlp";
 import { splitTraceRequest } from "@meshloop/otlp";
 import type { Reservation } from "./inflight.ts";
 import type { IngestMetrics } from "./ingest-metrics.ts";
@@ -13,6 +13,8 @@ export interface PipelineOptions {
   maxMessageBytes: number;
   produceTimeoutMs: number;
   metrics: IngestMetrics;
+  /** One object for the process's life: the split compiles it once and caches it by identity. */
+  attributes?: AttributeFilterOptions;
 }
 
 /** Spans topic partitions are re-read this often, so added partitions are used without a restart. */
@@ -56,8 +58,10 @@ export class IngestPipeline {
     const split = splitTraceRequest(body, {
       partitionCount: this.#spanPartitions,
       maxMessageBytes: this.#options.maxMessageBytes,
+      ...(this.#options.attributes === undefined ? {} : { attributes: this.#options.attributes }),
     });
-    const { spans } = this.#options.metrics;
+    const { spans, strippedAttributes } = this.#options.metrics;
+    if (split.strippedAttributes > 0) strippedAttributes.inc(split.strippedAttributes);
     spans.inc({ outcome: "received" }, split.acceptedSpans + split.rejectedSpans);
     if (split.rejectedSpans > 0) spans.inc({ outcome: "rejected" }, split.rejectedSpans);
     const result = { rejectedSpans: split.rejectedSpans, errorMessage: split.errorMessage };
