@@ -43,6 +43,11 @@ export interface PartitionOffset {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * Committed with the offset, atomically (Kafka's offset-commit metadata): a stage names here the checkpoint of
+   * its state that belongs to this offset.
+   */
+  readonly metadata?: string;
 }
 
 export interface TopicSpec {

@@ -188,7 +188,7 @@ export function busContract(name: string, setup: () => Promise<BusFixture>): voi
       await producer.close();
     });
 
-    test("transactions: records and offsets commit together; aborted records are never read", async () => {
+    test("transactions: records, offsets and offset metadata commit together; aborted records are never read", async () => {
       const input = await topic(1);
       const output = await topic(1);
       const groupId = uniqueName("g");
@@ -204,13 +204,13 @@ export function busContract(name: string, setup: () => Promise<BusFixture>): voi
       );
       await tx.transaction(async (t) => {
         await t.send(output, [{ value: "out-0" }, { value: "out-1" }]);
-        await t.sendOffsets(groupId, [{ topic: input, partition: 0, offset: 2 }]);
+        await t.sendOffsets(groupId, [{ topic: input, partition: 0, offset: 2, metadata: "checkpoint-7" }]);
       });
       const reader = collect(fixture.bus, { groupId: uniqueName("reader"), topics: [output], fromBeginning: true });
       await reader.consumer.start();
       await eventually(() => reader.received.length >= 2, "committed output");
       assert.deepEqual(reader.received.map((r) => r.value!.toString()), ["out-0", "out-1"]);
-      assert.deepEqual(await fixture.bus.committedOffsets(groupId, input), [{ topic: input, partition: 0, offset: 2 }]);
+      assert.deepEqual(await fixture.bus.committedOffsets(groupId, input), [{ topic: input, partition: 0, offset: 2, metadata: "checkpoint-7" }]);
       await tx.close();
       await producer.close();
     });

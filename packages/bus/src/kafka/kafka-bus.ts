@@ -189,7 +189,12 @@ class KafkaBus implements Bus {
     const partitions = result[0]?.partitions ?? [];
     return partitions
       .filter((entry) => Number(entry.offset) >= 0)
-      .map((entry) => ({ topic, partition: entry.partition, offset: Number(entry.offset) }))
+      .map((entry) => ({
+        topic,
+        partition: entry.partition,
+        offset: Number(entry.offset),
+        ...(entry.metadata ? { metadata: entry.metadata } : {}),
+      }))
       .sort((a, b) => a.partition - b.partition);
   }
 

@@ -100,11 +100,17 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
   }
 }
 
-function groupByTopic(offsets: readonly PartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
-  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-  for (const { topic, partition, offset } of offsets) {
+interface OffsetEntry {
+  partition: number;
+  offset: string;
+  metadata?: string;
+}
+
+function groupByTopic(offsets: readonly PartitionOffset[]): Array<{ topic: string; partitions: OffsetEntry[] }> {
+  const byTopic = new Map<string, OffsetEntry[]>();
+  for (const { topic, partition, offset, metadata } of offsets) {
     const list = byTopic.get(topic) ?? [];
-    list.push({ partition, offset: String(offset) });
+    list.push(metadata === undefined ? { partition, offset: String(offset) } : { partition, offset: String(offset), metadata });
     byTopic.set(topic, list);
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));

@@ -17,7 +17,7 @@ export interface MemoryTopic {
  */
 export class MemoryBroker {
   readonly topics = new Map<string, MemoryTopic>();
-  readonly committed = new Map<string, Map<string, number>>();
+  readonly committed = new Map<string, Map<string, { offset: number; metadata?: string }>>();
   readonly transactionalEpochs = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
@@ -75,17 +75,21 @@ export class MemoryBroker {
     return offsets;
   }
 
-  commit(groupId: string, topic: string, partition: number, offset: number): void {
+  commit(groupId: string, topic: string, partition: number, offset: number, metadata?: string): void {
     let offsets = this.committed.get(groupId);
     if (!offsets) {
       offsets = new Map();
       this.committed.set(groupId, offsets);
     }
-    offsets.set(`${topic}\u0000${partition}`, offset);
+    offsets.set(`${topic}\u0000${partition}`, metadata === undefined ? { offset } : { offset, metadata });
   }
 
   committedOffset(groupId: string, topic: string, partition: number): number | undefined {
-    return this.committed.get(groupId)?.get(`${topic}\u0000${partition}`);
+    return this.committed.get(groupId)?.get(`${topic}\u0000${partition}`)?.offset;
+  }
+
+  committedMetadata(groupId: string, topic: string, partition: number): string | undefined {
+    return this.committed.get(groupId)?.get(`${topic}\u0000${partition}`)?.metadata;
   }
 
   /** Resolves on the next append (or after `timeoutMs`), so idle consumers do not spin. */

@@ -91,7 +91,7 @@ class MemoryBus implements Bus {
           });
         }
         for (const prepared of sends) broker.append(prepared);
-        for (const { groupId, offset } of offsets) broker.commit(groupId, offset.topic, offset.partition, offset.offset);
+        for (const { groupId, offset } of offsets) broker.commit(groupId, offset.topic, offset.partition, offset.offset, offset.metadata);
         return result;
       },
       close: async () => undefined,
@@ -130,7 +130,8 @@ class MemoryBus implements Bus {
     const offsets: PartitionOffset[] = [];
     this.#broker.topic(topic).partitions.forEach((_log, partition) => {
       const offset = this.#broker.committedOffset(groupId, topic, partition);
-      if (offset !== undefined) offsets.push({ topic, partition, offset });
+      const metadata = this.#broker.committedMetadata(groupId, topic, partition);
+      if (offset !== undefined) offsets.push({ topic, partition, offset, ...(metadata === undefined ? {} : { metadata }) });
     });
     return offsets;
   }
