@@ -1,0 +1,42 @@
+export { findAutoscaler, findOtherController, FOREIGN_CONTROLLERS } from "./coexistence.ts";
+export type { Autoscaler, CoexistenceOptions, ForeignController, ForeignControllerKind } from "./coexistence.ts";
+export { findEntryController, forWrite, isOwnedEntry, MANAGED_BY_META, MESHLOOP } from "./config-entries.ts";
+export type {
+  ConfigEntry,
+  ConfigEntryBase,
+  FailoverTarget,
+  IntentionSource,
+  PassiveHealthCheck,
+  RouteDestination,
+  ServiceDefaults,
+  ServiceIntentions,
+  ServiceResolver,
+  ServiceRoute,
+  ServiceRouter,
+  ServiceSplit,
+  ServiceSplitter,
+  UpstreamLimits,
+  UpstreamOverride,
+} from "./config-entries.ts";
+export type { Caller, ConsulContext } from "./context.ts";
+export { canonicalize, renderGitops } from "./gitops.ts";
+export type { GitopsFile, GitopsOutput } from "./gitops.ts";
+export type { KubeObject, ObjectMeta, ObjectRef } from "./kube.ts";
+export { formatDuration } from "./translate/durations.ts";
+export { ejectionSettings } from "./translate/ejection.ts";
+export type { EjectionSettings } from "./translate/ejection.ts";
+export { entryRef } from "./translate/entries.ts";
+export { translateReplicas } from "./translate/replicas.ts";
+export { instanceRate, mergeCallerDefaults, mergeTargetRateLimit, passiveHealthCheck, upstreamLimits } from "./translate/service-defaults.ts";
+export type { UpstreamPlan } from "./translate/service-defaults.ts";
+export { consulServiceName, DENIED_META_PREFIX, mergeIntentions } from "./translate/service-intentions.ts";
+export type { IntentionsResult } from "./translate/service-intentions.ts";
+export { failoverTargets, mergeResolver, subsetFilter } from "./translate/service-resolver.ts";
+export type { ResolverPlan } from "./translate/service-resolver.ts";
+export { mergeRouter } from "./translate/service-router.ts";
+export type { RouterPlan, RouterResult } from "./translate/service-router.ts";
+export { mergeSplitter, splits } from "./translate/service-splitter.ts";
+export type { Weighted } from "./translate/service-splitter.ts";
+export { translateConsul } from "./translate/translate.ts";
+export { emptyTranslation } from "./translation.ts";
+export type { ConsulWrite, EntryRef, Failure, Recommendation, Refusal, Translation, UnsupportedPart } from "./translation.ts";
