@@ -1,6 +1,7 @@
 // First: faster CRC32C and buffer growth for kafkajs, before kafkajs loads (see the module).
 import "./kafkajs-hot-path.ts";
 import type { Admin, KafkaConfig, LogEntry, SASLOptions } from "kafkajs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import type {
   Bus,
@@ -126,7 +127,10 @@ class KafkaBus implements Bus {
     if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs's own wait gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers while a new topic's
+        // metadata propagates; #waitForLeaders retries through it.
+        waitForLeaders: false,
+        timeout: 30_000,
         topics: missing.map((spec) => {
           const replicationFactor = spec.replicationFactor ?? this.#options.replicationFactor;
           const config = { "min.insync.replicas": String(Math.min(this.#options.minInsyncReplicas, replicationFactor)), ...spec.config };
@@ -143,6 +147,25 @@ class KafkaBus implements Bus {
       if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") {
         throw toBusError(error, `kafka bus: creating topics ${missing.map((s) => s.name).join(",")} failed`);
       }
+    }
+    await this.#waitForLeaders(admin, missing.map((spec) => spec.name));
+  }
+
+  /** Until every partition of the topics has a leader: before that, producing to them fails. */
+  async #waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics });
+        if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "LEADER_NOT_AVAILABLE") {
+          throw toBusError(error, `kafka bus: reading metadata of new topics ${topics.join(",")} failed`);
+        }
+      }
+      if (Date.now() > deadline) throw new BusError(`kafka bus: topics ${topics.join(",")} have no leaders after 60 s`, { retriable: true });
+      await sleep(100);
     }
   }
 
@@ -232,7 +255,11 @@ function logThrough(logger: BusLogger | undefined, entry: LogEntry): void {
   if (!logger) return;
   const { message, ...rest } = entry.log;
   const fields = { component: "kafkajs", namespace: entry.namespace, ...rest };
-  if (entry.level === logLevel.ERROR) logger.error(fields, message);
+  // kafkajs logs every error answer of the broker at error level, also those it then retries (a new topic's
+  // metadata still propagating, a coordinator still loading). What is not retried away reaches the caller as an
+  // error of this package, so these are debug.
+  if (entry.namespace === "Connection" && message.startsWith("Response ")) logger.debug(fields, message);
+  else if (entry.level === logLevel.ERROR) logger.error(fields, message);
   else if (entry.level === logLevel.WARN && !expectedWarnings.some((prefix) => message.startsWith(prefix))) logger.warn(fields, message);
   else if (entry.level === logLevel.INFO) logger.info(fields, message);
   else logger.debug(fields, message);
