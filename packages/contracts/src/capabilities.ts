@@ -32,12 +32,12 @@ const CHOSEN_INSTANCE =
   "the proxies' own outlier detection picks which endpoints to eject; no API ejects a chosen one, " +
   "so meshloop tightens the ejection settings instead";
 
-// Mesh independent on Kubernetes, hence the same entry for the three real meshes.
-const KUBERNETES_REPLICAS: Capability = {
+// Mesh independent on Kubernetes, hence the same entry for the three real meshes (Consul only on Kubernetes).
+const KUBERNETES_REPLICAS = {
   support: "partial",
   how: "the workload's scale subresource (Deployment/StatefulSet .../scale)",
   limits: "recommend only when an HPA or KEDA ScaledObject targets the workload",
-};
+} as const satisfies Capability;
 
 export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart, Capability>>>> = {
   istio: {
@@ -59,17 +59,24 @@ export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart,
     ejectChosenInstance: { support: "unsupported", reason: `Istio: ${CHOSEN_INSTANCE}` },
     replicas: KUBERNETES_REPLICAS,
     localityFailover: {
-      support: "native",
-      how:
-        "DestinationRule trafficPolicy.loadBalancer.localityLbSetting {failover[], distribute[]} " +
-        "(failover needs outlierDetection)",
+      support: "partial",
+      how: "DestinationRule trafficPolicy.loadBalancer.localityLbSetting {failover[], distribute[]}",
+      limits:
+        "failover is region to region with one `to` per `from`: ordered lists and zone targets cannot be expressed; " +
+        "it needs outlierDetection",
     },
     rateLimit: {
       support: "partial",
       how: "EnvoyFilter adding envoy.filters.http.local_ratelimit to the service's sidecars",
       limits: "enforced per proxy (the service rate is split over replicas); EnvoyFilter is not a stable API",
     },
-    denyCaller: { support: "native", how: "AuthorizationPolicy action DENY, rules[].from[].source.principals" },
+    denyCaller: {
+      support: "partial",
+      how: "AuthorizationPolicy action DENY, rules[].from[].source.principals",
+      limits:
+        "needs STRICT mTLS to be complete: under PERMISSIVE mTLS a DENY by principal does not match callers that " +
+        "connect in plaintext",
+    },
   },
   linkerd: {
     weights: {
@@ -97,7 +104,9 @@ export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart,
       how:
         "balancer.linkerd.io/failure-accrual: consecutive, with the -consecutive-max-failures, -min-penalty " +
         "and -max-penalty annotations",
-      limits: "counts consecutive failures of any kind; no interval and no maximum ejection share",
+      limits:
+        "counts consecutive failures of any kind; no interval and no maximum ejection share; failure accrual is " +
+        "ignored while a ServiceProfile exists",
     },
     ejectChosenInstance: { support: "unsupported", reason: `Linkerd: ${CHOSEN_INSTANCE}` },
     replicas: KUBERNETES_REPLICAS,
@@ -110,7 +119,9 @@ export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart,
     denyCaller: {
       support: "partial",
       how: "remove the identity from the MeshTLSAuthentication an AuthorizationPolicy of the Server requires",
-      limits: "authorization is an allow list: every other caller must be listed, and a Server denies the unlisted",
+      limits:
+        "authorization is an allow list: needs an existing one (or permission to build one, which denies every caller " +
+        "not on it); wildcard entries and a permissive Server accessPolicy defeat it",
     },
   },
   consul: {
@@ -120,8 +131,11 @@ export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart,
     },
     retries: {
       support: "partial",
-      how: "service-router Routes[].Destination {NumRetries, RetryOnConnectFailure, RetryOnStatusCodes}",
-      limits: "retries on connect failures and listed status codes only; no per-try timeout",
+      how:
+        "service-router Routes[].Destination {NumRetries, RetryOn, RetryOnStatusCodes}; RetryOn takes every meshloop " +
+        "condition (5xx, gateway-error, reset, connect-failure, cancelled, deadline-exceeded, resource-exhausted, " +
+        "unavailable)",
+      limits: "no per-try timeout: each try may use the whole request timeout",
     },
     retryBudget: { support: "unsupported", reason: "Consul config entries have no retry budget" },
     requestTimeout: {
@@ -141,11 +155,16 @@ export const CAPABILITIES: Readonly<Record<Mesh, Readonly<Record<CapabilityPart,
       limits: "written into and enforced by each caller, not the target",
     },
     ejectChosenInstance: { support: "unsupported", reason: `Consul: ${CHOSEN_INSTANCE}` },
-    replicas: KUBERNETES_REPLICAS,
+    replicas: {
+      ...KUBERNETES_REPLICAS,
+      limits: `only with consul-k8s (unsupported on VMs, where there is no workload to scale); ${KUBERNETES_REPLICAS.limits}`,
+    },
     localityFailover: {
       support: "partial",
       how: "service-resolver Failover {\"*\": {Targets[]}}",
-      limits: "ordered failover to other targets (datacenters, peers, partitions); no weighted distribution",
+      limits:
+        "needs a mapping from localities to datacenters or peers (or partitions), and the resolver's failover applies " +
+        "from every datacenter, not only the source locality; ordered failover only, no weighted distribution",
     },
     rateLimit: {
       support: "partial",

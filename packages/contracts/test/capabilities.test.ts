@@ -34,13 +34,13 @@ test("the meshes' known gaps", () => {
   assert.equal(capabilityOf("linkerd", "localityFailover").support, "unsupported");
   assert.equal(capabilityOf("linkerd", "denyCaller").support, "partial");
   assert.equal(capabilityOf("istio", "retryBudget").support, "partial");
-  assert.equal(capabilityOf("istio", "denyCaller").support, "native");
+  assert.equal(capabilityOf("istio", "denyCaller").support, "partial");
   assert.equal(capabilityOf("consul", "denyCaller").support, "native");
   assert.equal(capabilityOf("consul", "connectionLimits").support, "partial");
   const consulFailover = capabilityOf("consul", "localityFailover");
   assert.ok(consulFailover.support !== "unsupported" && consulFailover.how.includes("service-resolver Failover"));
   const istioFailover = capabilityOf("istio", "localityFailover");
-  assert.ok(istioFailover.support === "native" && istioFailover.how.includes("localityLbSetting"));
+  assert.ok(istioFailover.support === "partial" && istioFailover.how.includes("localityLbSetting"));
 });
 
 test("requiredParts lists the non-null parts; an empty state requires nothing", () => {

@@ -1,7 +1,6 @@
 import type { ResolutionConfig } from "@meshloop/contracts";
-import type { Autoscaler, CoexistenceOptions } from "./coexistence.ts";
+import type { Autoscaler, CoexistenceOptions, KubeObject } from "@meshloop/actuator-kit";
 import type { FailoverTarget, ServiceDefaults, ServiceIntentions, ServiceResolver, ServiceRouter, ServiceSplitter } from "./config-entries.ts";
-import type { KubeObject } from "./kube.ts";
 
 /** A service that calls the target, with its own service-defaults (where Consul keeps limits for its upstreams). */
 export interface Caller {

@@ -1,5 +1,24 @@
-export { findAutoscaler, findOtherController, FOREIGN_CONTROLLERS } from "./coexistence.ts";
-export type { Autoscaler, CoexistenceOptions, ForeignController, ForeignControllerKind } from "./coexistence.ts";
+export {
+  ejectionSettings,
+  findAutoscaler,
+  findOtherController,
+  FOREIGN_CONTROLLERS,
+  formatDuration,
+  translateReplicas,
+} from "@meshloop/actuator-kit";
+export type {
+  Autoscaler,
+  CoexistenceOptions,
+  EjectionSettings,
+  Failure,
+  ForeignController,
+  ForeignControllerKind,
+  KubeObject,
+  ObjectMeta,
+  ObjectRef,
+  Recommendation,
+  UnsupportedPart,
+} from "@meshloop/actuator-kit";
 export { findEntryController, forWrite, isOwnedEntry, MANAGED_BY_META, MESHLOOP } from "./config-entries.ts";
 export type {
   ConfigEntry,
@@ -21,12 +40,7 @@ export type {
 export type { Caller, ConsulContext } from "./context.ts";
 export { canonicalize, renderGitops } from "./gitops.ts";
 export type { GitopsFile, GitopsOutput } from "./gitops.ts";
-export type { KubeObject, ObjectMeta, ObjectRef } from "./kube.ts";
-export { formatDuration } from "./translate/durations.ts";
-export { ejectionSettings } from "./translate/ejection.ts";
-export type { EjectionSettings } from "./translate/ejection.ts";
 export { entryRef } from "./translate/entries.ts";
-export { translateReplicas } from "./translate/replicas.ts";
 export { instanceRate, mergeCallerDefaults, mergeTargetRateLimit, passiveHealthCheck, upstreamLimits } from "./translate/service-defaults.ts";
 export type { UpstreamPlan } from "./translate/service-defaults.ts";
 export { consulServiceName, DENIED_META_PREFIX, mergeIntentions } from "./translate/service-intentions.ts";
@@ -39,4 +53,4 @@ export { mergeSplitter, splits } from "./translate/service-splitter.ts";
 export type { Weighted } from "./translate/service-splitter.ts";
 export { translateConsul } from "./translate/translate.ts";
 export { emptyTranslation } from "./translation.ts";
-export type { ConsulWrite, EntryRef, Failure, Recommendation, Refusal, Translation, UnsupportedPart } from "./translation.ts";
+export type { ConsulWrite, EntryRef, Refusal, Translation } from "./translation.ts";

@@ -1,6 +1,6 @@
-import type { CapabilityPart } from "@meshloop/contracts";
+import { emptyTranslation as emptyKitTranslation } from "@meshloop/actuator-kit";
+import type { ObjectRef, Refusal as KitRefusal, ScaleWrite, Translation as KitTranslation } from "@meshloop/actuator-kit";
 import type { ConfigEntry } from "./config-entries.ts";
-import type { ObjectRef } from "./kube.ts";
 
 /** Which config entry: the path `/v1/config/:kind/:name`, and in Consul Enterprise the namespace and partition. */
 export interface EntryRef {
@@ -21,46 +21,17 @@ export interface EntryRef {
 export type ConsulWrite =
   | { action: "write"; entry: ConfigEntry; cas: number }
   | { action: "delete"; ref: EntryRef; cas: number }
-  | { action: "scale"; ref: ObjectRef; replicas: number };
-
-export interface UnsupportedPart {
-  capability: CapabilityPart;
-  reason: string;
-}
+  | ScaleWrite;
 
 /** An entry or object another writer manages; meshloop leaves it alone and says so (status `refused`). */
-export interface Refusal {
-  ref: EntryRef | ObjectRef;
-  capabilities: CapabilityPart[];
-  reason: string;
-}
-
-/** A part Consul could carry out but not as things are now (status `failed`, with the reason). */
-export interface Failure {
-  capabilities: CapabilityPart[];
-  reason: string;
-}
-
-export interface Recommendation {
-  capability: "replicas";
-  ref: ObjectRef | null;
-  replicas: number;
-  reason: string;
-}
+export type Refusal = KitRefusal<EntryRef | ObjectRef>;
 
 /**
  * What a target's desired state becomes in Consul. `resources` are in the order to write them: Consul validates the
  * discovery chain on every write, so subsets exist in the resolver before the splitter names them.
  */
-export interface Translation {
-  resources: ConsulWrite[];
-  unsupported: UnsupportedPart[];
-  refused: Refusal[];
-  failed: Failure[];
-  recommendations: Recommendation[];
-  warnings: string[];
-}
+export type Translation = KitTranslation<ConsulWrite, EntryRef | ObjectRef>;
 
 export function emptyTranslation(): Translation {
-  return { resources: [], unsupported: [], refused: [], failed: [], recommendations: [], warnings: [] };
+  return emptyKitTranslation<ConsulWrite, EntryRef | ObjectRef>();
 }

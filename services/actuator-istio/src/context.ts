@@ -3,8 +3,7 @@ import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
 import type { IEnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter";
 import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import type { Autoscaler, CoexistenceOptions } from "./coexistence.ts";
-import type { KubeObject } from "./kube.ts";
+import type { Autoscaler, CoexistenceOptions, KubeObject } from "@meshloop/actuator-kit";
 
 /**
  * What the Istio actuator read from the cluster before translating: the objects it must merge into or replace.

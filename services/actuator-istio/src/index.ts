@@ -1,10 +1,41 @@
-export { findAutoscaler, findOtherController, FOREIGN_CONTROLLERS } from "./coexistence.ts";
-export type { Autoscaler, CoexistenceOptions, ForeignController, ForeignControllerKind } from "./coexistence.ts";
+export {
+  canonicalize,
+  ejectionSettings,
+  emptyTranslation,
+  FIELD_MANAGER,
+  findAutoscaler,
+  findOtherController,
+  FOREIGN_CONTROLLERS,
+  formatDuration,
+  isOwnedByMeshloop,
+  MANAGED_BY_LABEL,
+  MESHLOOP,
+  ownedName,
+  renderGitops,
+  translateReplicas,
+} from "@meshloop/actuator-kit";
+export type {
+  Autoscaler,
+  CoexistenceOptions,
+  EjectionSettings,
+  Failure,
+  ForeignController,
+  ForeignControllerKind,
+  GitopsFile,
+  GitopsOptions,
+  GitopsOutput,
+  KubeObject,
+  KubeWrite,
+  ManagedFieldsEntry,
+  ObjectMeta,
+  ObjectRef,
+  OwnerReference,
+  Recommendation,
+  Refusal,
+  Translation,
+  UnsupportedPart,
+} from "@meshloop/actuator-kit";
 export type { IstioContext } from "./context.ts";
-export { canonicalize, renderGitops } from "./gitops.ts";
-export type { GitopsFile, GitopsOptions, GitopsOutput } from "./gitops.ts";
-export { FIELD_MANAGER, isOwnedByMeshloop, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "./kube.ts";
-export type { KubeObject, ManagedFieldsEntry, ObjectMeta, ObjectRef, OwnerReference } from "./kube.ts";
 export { DENIED_CALLERS_ANNOTATION, denyPolicy, denyPolicyName, istioPrincipal } from "./translate/authorization-policy.ts";
 export {
   connectionPool,
@@ -15,12 +46,8 @@ export {
   outlierDetection,
 } from "./translate/destination-rule.ts";
 export type { PolicyPlan, TrafficPolicy } from "./translate/destination-rule.ts";
-export { formatDuration } from "./translate/durations.ts";
-export { ejectionSettings } from "./translate/ejection.ts";
-export type { EjectionSettings } from "./translate/ejection.ts";
 export { rateLimitFilter, rateLimitFilterName, tokenBucket } from "./translate/envoy-filter.ts";
 export type { TokenBucket } from "./translate/envoy-filter.ts";
-export { translateReplicas } from "./translate/replicas.ts";
 export { supportsRetryBudget, translateIstio } from "./translate/translate.ts";
 export {
   istioRetries,
@@ -31,6 +58,4 @@ export {
   sameHost,
 } from "./translate/virtual-service.ts";
 export type { HttpRetry, HttpRoute, MergeResult, RoutePlan } from "./translate/virtual-service.ts";
-export { emptyTranslation } from "./translation.ts";
-export type { Failure, KubeWrite, Recommendation, Refusal, Translation, UnsupportedPart } from "./translation.ts";
 export { validateIstioObject } from "./validate.ts";

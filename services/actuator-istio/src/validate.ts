@@ -6,7 +6,7 @@ import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alph
 import type { IEnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter";
 import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
 import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import type { KubeObject } from "./kube.ts";
+import type { KubeObject } from "@meshloop/actuator-kit";
 
 /**
  * Checks an Istio object against the CRD schemas packaged in @kubernetes-models/istio (types, required fields,

@@ -1,7 +1,6 @@
 import type { ResolutionConfig } from "@meshloop/contracts";
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
-import type { Autoscaler, CoexistenceOptions } from "./coexistence.ts";
-import type { KubeObject } from "./kube.ts";
+import type { Autoscaler, CoexistenceOptions, KubeObject } from "@meshloop/actuator-kit";
 import type {
   HTTPLocalRateLimitPolicy,
   LinkerdAuthorizationPolicy,

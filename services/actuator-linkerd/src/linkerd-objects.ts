@@ -1,4 +1,4 @@
-import type { KubeObject } from "./kube.ts";
+import type { KubeObject } from "@meshloop/actuator-kit";
 
 /**
  * Linkerd's policy resources, typed by hand: no @kubernetes-models package covers policy.linkerd.io. Only the fields

@@ -1,8 +1,8 @@
 import type { ConnectionLimits } from "@meshloop/contracts";
+import { formatDuration } from "@meshloop/actuator-kit";
+import type { EjectionSettings } from "@meshloop/actuator-kit";
 import type { PassiveHealthCheck, ServiceDefaults, UpstreamLimits, UpstreamOverride } from "../config-entries.ts";
 import type { ConsulContext } from "../context.ts";
-import { formatDuration } from "./durations.ts";
-import type { EjectionSettings } from "./ejection.ts";
 import { newEntry } from "./entries.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type { RetryPolicy } from "@meshloop/contracts";
+import { formatDuration } from "@meshloop/actuator-kit";
 import type { RouteDestination, ServiceRoute, ServiceRouter } from "../config-entries.ts";
 import type { ConsulContext } from "../context.ts";
-import { formatDuration } from "./durations.ts";
 import { newEntry } from "./entries.ts";
 
 /**

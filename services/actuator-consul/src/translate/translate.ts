@@ -1,14 +1,13 @@
 import { pruneExpiredLeases, subsetFor, unsupportedParts } from "@meshloop/contracts";
 import type { CapabilityPart, DesiredState } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
+import { ejectionSettings, translateReplicas } from "@meshloop/actuator-kit";
 import { isOwnedEntry } from "../config-entries.ts";
 import type { FailoverTarget } from "../config-entries.ts";
 import type { ConsulContext } from "../context.ts";
 import { emptyTranslation } from "../translation.ts";
 import type { Translation } from "../translation.ts";
-import { ejectionSettings } from "./ejection.ts";
 import { deleteEntry, refusedByOwner, writeEntry } from "./entries.ts";
-import { translateReplicas } from "./replicas.ts";
 import { mergeCallerDefaults, mergeTargetRateLimit, instanceRate, passiveHealthCheck, upstreamLimits } from "./service-defaults.ts";
 import { consulServiceName, mergeIntentions, onlyMeshloops } from "./service-intentions.ts";
 import { failoverTargets, mergeResolver } from "./service-resolver.ts";

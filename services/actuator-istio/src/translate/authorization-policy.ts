@@ -1,6 +1,6 @@
 import type { DeniedCaller, TargetRef } from "@meshloop/contracts";
 import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
+import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
 
 /**
  * Isolation: one AuthorizationPolicy of meshloop's own with `action: DENY` naming the denied callers' principals.

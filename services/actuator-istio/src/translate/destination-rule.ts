@@ -1,8 +1,7 @@
 import type { ConnectionLimits, Failover, TargetRef } from "@meshloop/contracts";
 import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule";
-import { clone, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
-import { formatDuration } from "./durations.ts";
-import type { EjectionSettings } from "./ejection.ts";
+import { clone, formatDuration, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
+import type { EjectionSettings } from "@meshloop/actuator-kit";
 
 /**
  * The DestinationRule side of a desired state: the subsets weights route to, and the traffic policy's outlier

@@ -1,6 +1,6 @@
 import type { TargetRef } from "@meshloop/contracts";
 import type { IEnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter";
-import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
+import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
 
 /**
  * Rate limiting in Istio has no stable API: Envoy's local rate limit filter inserted into the target's sidecars by

@@ -2,12 +2,9 @@ import { pruneExpiredLeases, subsetFor, unsupportedParts } from "@meshloop/contr
 import type { CapabilityPart, DesiredState } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
-import { findOtherController } from "../coexistence.ts";
+import { ejectionSettings, emptyTranslation, findOtherController, formatDuration, isOwnedByMeshloop, refOf, translateReplicas } from "@meshloop/actuator-kit";
+import type { KubeObject, Translation } from "@meshloop/actuator-kit";
 import type { IstioContext } from "../context.ts";
-import { isOwnedByMeshloop, refOf } from "../kube.ts";
-import type { KubeObject } from "../kube.ts";
-import { emptyTranslation } from "../translation.ts";
-import type { Translation } from "../translation.ts";
 import { validateIstioObject } from "../validate.ts";
 import { denyPolicy } from "./authorization-policy.ts";
 import {
@@ -20,10 +17,7 @@ import {
   outlierDetection,
 } from "./destination-rule.ts";
 import type { PolicyPlan } from "./destination-rule.ts";
-import { formatDuration } from "./durations.ts";
-import { ejectionSettings } from "./ejection.ts";
 import { rateLimitFilter, tokenBucket } from "./envoy-filter.ts";
-import { translateReplicas } from "./replicas.ts";
 import { istioRetries, MESHLOOP_ROUTE, mergeVirtualService, newVirtualService, referencedSubsets } from "./virtual-service.ts";
 import type { RoutePlan } from "./virtual-service.ts";
 

@@ -1,7 +1,6 @@
 import type { RetryPolicy, TargetRef } from "@meshloop/contracts";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
-import { clone, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
-import { formatDuration } from "./durations.ts";
+import { clone, formatDuration, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
 
 /**
  * The VirtualService side of a desired state: weights as weighted subset destinations, retries and the request

@@ -1,8 +1,6 @@
 import type { RetryCondition, RetryPolicy } from "@meshloop/contracts";
-import type { KubeObject, ManagedFieldsEntry } from "../kube.ts";
-import { FIELD_MANAGER } from "../kube.ts";
-import { formatDuration } from "./durations.ts";
-import type { EjectionSettings } from "./ejection.ts";
+import { FIELD_MANAGER, formatDuration } from "@meshloop/actuator-kit";
+import type { EjectionSettings, KubeObject, ManagedFieldsEntry } from "@meshloop/actuator-kit";
 
 /**
  * Retries, timeouts and failure accrual in Linkerd are annotations on the Service, string values with units. They are

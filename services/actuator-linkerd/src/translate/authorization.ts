@@ -1,10 +1,8 @@
 import type { DeniedCaller, DesiredState, TargetRef } from "@meshloop/contracts";
-import { findOtherController } from "../coexistence.ts";
+import { clone, findOtherController, isOwnedByMeshloop, MANAGED_BY_LABEL, MESHLOOP, ownedName, refOf } from "@meshloop/actuator-kit";
+import type { KubeObject, Translation } from "@meshloop/actuator-kit";
 import type { LinkerdContext } from "../context.ts";
-import { clone, isOwnedByMeshloop, MANAGED_BY_LABEL, MESHLOOP, ownedName, refOf } from "../kube.ts";
-import type { KubeObject } from "../kube.ts";
 import type { LinkerdAuthorizationPolicy, LinkerdServer, MeshTLSAuthentication, PolicyRef } from "../linkerd-objects.ts";
-import type { Translation } from "../translation.ts";
 import { identityPatternMatches, linkerdIdentity, parseIdentity } from "./identities.ts";
 import type { Workload } from "./identities.ts";
 

@@ -1,6 +1,6 @@
 import type { TargetRef } from "@meshloop/contracts";
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
-import { clone, isOwnedByMeshloop, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
+import { clone, isOwnedByMeshloop, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
 
 /**
  * Weights in Linkerd: a Gateway API HTTPRoute attached to the target Service (parentRef group `core`, kind Service)

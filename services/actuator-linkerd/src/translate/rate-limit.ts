@@ -1,5 +1,5 @@
 import type { TargetRef } from "@meshloop/contracts";
-import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "../kube.ts";
+import { MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
 import type { HTTPLocalRateLimitPolicy, LinkerdServer } from "../linkerd-objects.ts";
 
 /**

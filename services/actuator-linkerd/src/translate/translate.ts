@@ -1,20 +1,15 @@
 import { pruneExpiredLeases, subsetFor, unsupportedParts } from "@meshloop/contracts";
 import type { CapabilityPart, DesiredState } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
-import { findOtherController } from "../coexistence.ts";
+import { ejectionSettings, emptyTranslation, findOtherController, formatDuration, isOwnedByMeshloop, refOf, translateReplicas } from "@meshloop/actuator-kit";
+import type { Translation } from "@meshloop/actuator-kit";
 import type { LinkerdContext } from "../context.ts";
-import { isOwnedByMeshloop, refOf } from "../kube.ts";
-import { emptyTranslation } from "../translation.ts";
-import type { Translation } from "../translation.ts";
 import { validateHttpRoute } from "../validate.ts";
 import { appliedBefore, failureAccrualAnnotations, hasOwnRetryAnnotations, REQUEST_TIMEOUT, retryAnnotations, serviceAnnotationsPatch } from "./annotations.ts";
 import { translateAuthorization } from "./authorization.ts";
-import { formatDuration } from "./durations.ts";
-import { ejectionSettings } from "./ejection.ts";
 import { chooseRoute, mergeHttpRoute, newHttpRoute } from "./http-route.ts";
 import type { Backend } from "./http-route.ts";
 import { proxyRate, rateLimitPolicy } from "./rate-limit.ts";
-import { translateReplicas } from "./replicas.ts";
 
 // The parts a ServiceProfile silences: Linkerd's proxies then ignore HTTPRoutes and these annotations.
 const OUTBOUND: readonly CapabilityPart[] = ["weights", "retries", "requestTimeout", "ejectionTuning"];

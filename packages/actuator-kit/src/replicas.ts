@@ -1,22 +1,23 @@
 import type { Replicas } from "@meshloop/contracts";
-import { findAutoscaler, findOtherController } from "../coexistence.ts";
-import type { Autoscaler, CoexistenceOptions } from "../coexistence.ts";
-import { refOf } from "../kube.ts";
-import type { KubeObject } from "../kube.ts";
-import type { Translation } from "../translation.ts";
+import { findAutoscaler, findOtherController } from "./coexistence.ts";
+import type { Autoscaler, CoexistenceOptions } from "./coexistence.ts";
+import { refOf } from "./kube.ts";
+import type { KubeObject, ObjectRef } from "./kube.ts";
+import type { ScaleWrite, Translation } from "./translation.ts";
 
 const SCALABLE = new Set(["Deployment", "StatefulSet"]);
 
 /**
  * Replicas go through the workload's scale subresource, unless an autoscaler owns the count (then meshloop publishes
- * a recommendation and never fights it) or the decision itself asks only for a recommendation.
+ * a recommendation and never fights it) or the decision itself asks only for a recommendation. Any mesh's
+ * translation takes the result, as long as its writes include `ScaleWrite` and its refusals may name an `ObjectRef`.
  */
-export function translateReplicas(
+export function translateReplicas<Write, Ref>(
   replicas: Replicas | null,
   workload: KubeObject | null,
   autoscalers: readonly Autoscaler[],
   coexistence: CoexistenceOptions | undefined,
-  out: Translation,
+  out: Translation<Write | ScaleWrite, Ref | ObjectRef>,
 ): void {
   if (replicas === null) return;
   if (workload === null || !SCALABLE.has(workload.kind)) {

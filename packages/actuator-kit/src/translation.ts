@@ -1,6 +1,13 @@
 import type { CapabilityPart } from "@meshloop/contracts";
 import type { KubeObject, ObjectRef } from "./kube.ts";
 
+/** The write every actuator can make, whatever its mesh: the Kubernetes workload's `scale` subresource. */
+export interface ScaleWrite {
+  action: "scale";
+  ref: ObjectRef;
+  replicas: number;
+}
+
 /**
  * One change to the cluster, in the form the apply layer needs to make it without clobbering anyone:
  * - `apply`: server-side apply with field manager `meshloop`. Used for objects meshloop owns (the whole object) and,
@@ -15,16 +22,19 @@ export type KubeWrite =
   | { action: "apply"; object: KubeObject; partial?: boolean }
   | { action: "update"; object: KubeObject }
   | { action: "delete"; ref: ObjectRef }
-  | { action: "scale"; ref: ObjectRef; replicas: number };
+  | ScaleWrite;
 
 export interface UnsupportedPart {
   capability: CapabilityPart;
   reason: string;
 }
 
-/** An object another controller manages; meshloop leaves it alone and says so (status `refused`). */
-export interface Refusal {
-  ref: ObjectRef;
+/**
+ * An object another controller manages; meshloop leaves it alone and says so (status `refused`). `Ref` is how the
+ * mesh names what it writes: a Kubernetes object by default, or e.g. a Consul config entry as well.
+ */
+export interface Refusal<Ref = ObjectRef> {
+  ref: Ref;
   /** The desired-state parts that could not be carried out because of it. */
   capabilities: CapabilityPart[];
   reason: string;
@@ -47,18 +57,19 @@ export interface Recommendation {
 /**
  * What a target's desired state becomes in one mesh. `resources` are in the order to apply them (make before break:
  * subsets exist before routes name them). Everything asked for that is not in `resources` is accounted for in one
- * of the other lists, so nothing is ever reported as applied that was not.
+ * of the other lists, so nothing is ever reported as applied that was not. `Write` is the mesh's form of a change:
+ * Kubernetes writes by default; a mesh configured through another API has its own, with `ScaleWrite` among them.
  */
-export interface Translation {
-  resources: KubeWrite[];
+export interface Translation<Write = KubeWrite, Ref = ObjectRef> {
+  resources: Write[];
   unsupported: UnsupportedPart[];
-  refused: Refusal[];
+  refused: Refusal<Ref>[];
   failed: Failure[];
   recommendations: Recommendation[];
   /** Carried out, with a caveat an operator should know (a rounded value, a user setting that shadows meshloop's). */
   warnings: string[];
 }
 
-export function emptyTranslation(): Translation {
+export function emptyTranslation<Write = KubeWrite, Ref = ObjectRef>(): Translation<Write, Ref> {
   return { resources: [], unsupported: [], refused: [], failed: [], recommendations: [], warnings: [] };
 }
