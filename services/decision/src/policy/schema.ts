@@ -1,0 +1,155 @@
+import { meshSchema } from "@meshloop/contracts";
+import { z } from "zod";
+
+/**
+ * Policy files: which targets a policy selects and how its controllers and guardrails are set. Every setting has a
+ * default (defaults.ts lists them in one table), so the smallest useful policy is a selector and `enabled: true`.
+ * Objects are strict: a misspelt key is an error naming the keys allowed there, not a silently ignored setting.
+ * Durations are whole milliseconds or strings like `250ms`, `30s`, `5m`, `1h`; values are milliseconds after parsing.
+ */
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function durationMs(min = 0) {
+  const message = `must be a duration like 250ms, 30s, 5m or 1h (or whole milliseconds), at least ${min} ms`;
+  return z
+    .union([z.int().min(0, message), z.string().regex(DURATION, message)], { error: message })
+    .transform((value) => {
+      if (typeof value === "number") return value;
+      const [, amount, unit] = DURATION.exec(value)!;
+      return Math.round(Number(amount) * UNIT_MS[unit!]!);
+    })
+    .refine((ms) => ms >= min, { error: message });
+}
+
+/** A strict object whose unknown keys are reported with the keys that are allowed. */
+function strict<S extends z.core.$ZodLooseShape>(shape: S) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? `unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`
+        : undefined,
+  });
+}
+
+const ratio = (max = 1) => z.number().min(0).max(max);
+const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+
+export const selectorSchema = strict({
+  mesh: meshSchema.optional(),
+  namespace: z.string().regex(NAME, "must be a DNS-like name").optional(),
+  service: z.string().regex(NAME, "must be a DNS-like name").optional(),
+  /** All must match the target's labels (as the service's Kubernetes labels or Consul meta give them). */
+  labels: z.record(z.string().min(1), z.string()).optional(),
+});
+
+export const quantileToleranceSchema = strict({
+  quantile: z.number().gt(0).lt(1),
+  tolerance: ratio(10),
+});
+
+export const canaryPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** Canary traffic percent per step; the last must be 100, which is promotion. */
+  steps: z
+    .array(z.int().min(1).max(100))
+    .min(1)
+    .default([5, 10, 25, 50, 100])
+    .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!), { error: "steps must increase strictly" })
+    .refine((s) => s[s.length - 1] === 100, { error: "the last step must be 100 (promotion)" }),
+  /** Canary requests a step must have served before it is judged. */
+  minRequestsPerStep: z.int().min(1).default(500),
+  /** Consecutive passing windows, once the volume is there, to take the next step. */
+  passingWindows: z.int().min(1).default(3),
+  /** Probability of a false rollback of a healthy canary over its whole run, all metrics and looks together. */
+  alpha: z.number().gt(0).max(0.2).default(0.02),
+  /** How much higher the canary's error rate may be than the baseline's (0.25 = 25%) before it counts as worse. */
+  errorTolerance: ratio(10).default(0.25),
+  latency: z
+    .array(quantileToleranceSchema)
+    .default([
+      { quantile: 0.99, tolerance: 0.25 },
+      { quantile: 0.5, tolerance: 0.15 },
+    ]),
+  /** Requests each version needs before a quantile is compared (more for extreme quantiles: 5 beyond it). */
+  minLatencyCount: z.int().min(1).default(100),
+  /** Allowed gap between the observed canary share and the commanded weight, relative to the weight (0.2 = 20%), on
+   *  top of 3 binomial sigmas. */
+  shareTolerance: ratio(1).default(0.2),
+  /** Above this error rate the baseline itself is failing: the canary is not blamed and the step holds. */
+  baselineFailingErrorRate: z.number().gt(0).max(1).default(0.05),
+  /** Without usable data for this long after a change took effect, the canary is rolled back. */
+  noDataTimeout: durationMs(1000).default(300_000),
+});
+
+export const ejectionPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  consecutive5xx: z.int().min(1).default(5),
+  /** Envoy's detection interval, published to the proxies; meshloop itself judges per window. */
+  interval: durationMs(1000).default(10_000),
+  baseEjectionTime: durationMs(1000).default(30_000),
+  maxEjectionTime: durationMs(1000).default(300_000),
+  maxEjectionPercent: z.number().min(0).max(100).default(10),
+  successRateMinimumHosts: z.int().min(2).default(5),
+  successRateRequestVolume: z.int().min(1).default(100),
+  successRateStdevFactor: z.number().gt(0).default(1.9),
+  /** Windows a restored instance is watched (half-open) before its ejection count starts to decay. */
+  probeWindows: z.int().min(1).default(1),
+});
+
+export const retriesPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  attempts: z.int().min(1).max(10).default(2),
+  perTryTimeout: durationMs(1).nullable().default(null),
+  /** Linkerd's budget: retries at most this percent of requests, plus minRetriesPerSecond. */
+  budgetPercent: z.number().min(0).max(100).default(20),
+  minRetriesPerSecond: z.number().min(0).default(10),
+  /** Turn retries on above this error rate (transient failures only). */
+  enableAboveErrorRate: ratio().default(0.001),
+  /** Saturated: p50 above (1 + this) x its EWMA while the request rate is above its EWMA. */
+  saturationLatencyIncrease: ratio(10).default(0.5),
+  /** EWMA weight of the newest window. */
+  ewmaAlpha: z.number().gt(0).max(1).default(0.2),
+});
+
+export const guardrailPolicySchema = strict({
+  /** Least time between two actions on a target; the loop's measured dead time raises it further. */
+  cooldown: durationMs().default(30_000),
+  maxActionsPerMinute: z.int().min(1).default(4),
+  /** Decisions are computed and published with dryRun: true and never applied. */
+  dryRun: z.boolean().default(false),
+});
+
+export const policySchema = strict({
+  name: z.string().min(1),
+  selector: selectorSchema.default({}),
+  guardrails: guardrailPolicySchema.default(guardrailPolicySchema.parse({})),
+  canary: canaryPolicySchema.default(canaryPolicySchema.parse({})),
+  ejection: ejectionPolicySchema.default(ejectionPolicySchema.parse({})),
+  retries: retriesPolicySchema.default(retriesPolicySchema.parse({})),
+});
+
+export const policyFileSchema = strict({
+  policies: z.array(policySchema).min(1),
+}).superRefine((file, ctx) => {
+  const seen = new Map<string, number>();
+  file.policies.forEach((p, i) => {
+    const first = seen.get(p.name);
+    if (first !== undefined) {
+      ctx.addIssue({ code: "custom", message: `name "${p.name}" is used by policies[${first}] already`, path: ["policies", i, "name"] });
+    }
+    seen.set(p.name, i);
+  });
+});
+
+export type Selector = z.output<typeof selectorSchema>;
+export type QuantileToleranceSetting = z.output<typeof quantileToleranceSchema>;
+export type CanaryPolicy = z.output<typeof canaryPolicySchema>;
+export type EjectionPolicy = z.output<typeof ejectionPolicySchema>;
+export type RetriesPolicy = z.output<typeof retriesPolicySchema>;
+export type GuardrailPolicy = z.output<typeof guardrailPolicySchema>;
+export type Policy = z.output<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+export type PolicyFile = z.output<typeof policyFileSchema>;
