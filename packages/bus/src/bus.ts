@@ -108,6 +108,11 @@ export interface ConsumedBatch {
   readonly records: readonly ConsumedRecord[];
   /** The partition's end offset when the batch was fetched: `highWatermark - lastOffset - 1` is the lag. */
   readonly highWatermark: number;
+  /**
+   * The offset of the batch's last entry, counting transaction markers, which are never delivered as records: the
+   * position to resume from is `lastOffset + 1`. A batch of markers only arrives with no records.
+   */
+  readonly lastOffset: number;
   /** Keeps the group membership alive during long processing. */
   heartbeat(): Promise<void>;
 }

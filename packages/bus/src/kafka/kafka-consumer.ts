@@ -68,13 +68,9 @@ export class KafkaConsumer implements Consumer {
     const heartbeat = (): Promise<void> => payload.heartbeat();
     const resolveOffset = (offset: string): void => payload.resolveOffset(offset);
     if (isStale() || !isRunning()) return;
-    if (batch.messages.length === 0) {
-      // Only transaction control records: move past them, or the consumer would fetch them forever.
-      resolveOffset(batch.lastOffset());
-      return;
-    }
     const records = batch.messages.map((message) => toRecord(batch.topic, batch.partition, message));
-    const consumed = { topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), heartbeat };
+    const lastOffset = Number(batch.lastOffset());
+    const consumed = { topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), lastOffset, heartbeat };
     // A failed batch is retried here, in order, until it succeeds or the partition moves to another member;
     // handing the error to kafkajs would crash the consumer on errors it deems non-retriable.
     for (let delay = retryInitialMs; ; delay = Math.min(delay * 2, retryMaxMs)) {
@@ -92,10 +88,10 @@ export class KafkaConsumer implements Consumer {
         await heartbeat();
       }
     }
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    resolveOffset(last);
+    // The batch's last offset, transaction markers included: resuming before a marker would fetch it forever.
+    resolveOffset(batch.lastOffset());
     if ((this.#options.commit ?? "after-batch") === "after-batch") {
-      await this.#client.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+      await this.#client.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
     }
   }
 

@@ -109,7 +109,14 @@ export class MemoryConsumer implements Consumer, GroupMember {
     const log = this.#broker.topic(topic).partitions[partition]!;
     const records = log.slice(from, from + maxBatchRecords);
     try {
-      await this.#options.handler({ topic, partition, records, highWatermark: log.length, heartbeat: async () => undefined });
+      await this.#options.handler({
+        topic,
+        partition,
+        records,
+        highWatermark: log.length,
+        lastOffset: records[records.length - 1]!.offset,
+        heartbeat: async () => undefined,
+      });
     } catch (error) {
       this.#options.onError?.(
         error instanceof BusError ? error : toBusError(error, `handler failed on ${topic}[${partition}]`, { topic, partition }),
