@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
+import { aggregatorSettings } from "@meshloop/aggregator/service";
 import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
@@ -23,6 +24,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Ingest (`services/ingest`, ops port 9101)",
     intro: "The OTLP receivers. Also read by `meshloop up`, which runs the ingest in-process.",
     schema: zod.object(ingestSettings),
+  },
+  {
+    title: "Aggregator (`services/aggregator`, ops port 9102)",
+    intro: "Both stages by default; also read by `meshloop up`, which runs both stages in-process.",
+    schema: zod.object(aggregatorSettings),
   },
 ];
 

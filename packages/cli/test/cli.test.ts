@@ -74,6 +74,10 @@ test("up runs the embedded loop: ready on /readyz with every topic, stops cleanl
   const metrics = await (await fetch(`${listening.url}/metrics`)).text();
   assert.match(metrics, /process_cpu_user_seconds_total/);
   assert.match(metrics, /meshloop_ingest_spans_total\{outcome="accepted"\} 1/);
+  // The embedded aggregator runs both stages on the same in-memory bus and store, and serves the graph.
+  const graph = (await (await fetch(`${listening.url}/graph`)).json()) as { edges: unknown[] };
+  assert.ok(Array.isArray(graph.edges));
+  await eventually(async () => /meshloop_aggregator_checkpoints_total\{stage="stage1"\} [1-9]/.test(await (await fetch(`${listening.url}/metrics`)).text()), "stage 1 checkpoints", 15_000);
   child.kill("SIGTERM");
   assert.equal(await exited, 0);
   assert.match(output, /"msg":"shut down"/);

@@ -94,7 +94,7 @@ export function createAggregatorService(
       counters: counters("stage2"),
     }));
   }
-  context.ops.addReadinessCheck("connections", () => connections.check());
+  context.ops.addReadinessCheck("aggregator", () => connections.check());
   return {
     name: "aggregator",
     stages,
