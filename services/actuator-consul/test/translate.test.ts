@@ -5,7 +5,7 @@ import { requiredParts } from "@meshloop/contracts";
 import type { CapabilityPart } from "@meshloop/contracts";
 import { renderGitops, translateConsul } from "../src/index.ts";
 import type { ConsulContext, ConsulWrite, ServiceResolver, ServiceSplitter, Translation } from "../src/index.ts";
-import { desiredStates, shuffledKeys } from "./arbitraries.ts";
+import { desiredStates, shuffledKeys } from "@meshloop/test-harness";
 import { context, LATER, state } from "./fixtures.ts";
 
 const DEPLOYMENT = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "checkout", namespace: "shop" } };

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { renderGitops, translateIstio } from "../src/index.ts";
 import type { KubeWrite } from "../src/index.ts";
-import { desiredStates, shuffledKeys } from "./arbitraries.ts";
+import { desiredStates, shuffledKeys } from "@meshloop/test-harness";
 import { context, state } from "./fixtures.ts";
 
 const DEPLOYMENT = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "checkout", namespace: "shop" } };

@@ -9,7 +9,7 @@ import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alph
 import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
 import { translateIstio } from "../src/index.ts";
 import type { Translation } from "../src/index.ts";
-import { desiredStates } from "./arbitraries.ts";
+import { desiredStates } from "@meshloop/test-harness";
 import { context, LATER, specOf, state } from "./fixtures.ts";
 
 const DEPLOYMENT = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "checkout", namespace: "shop" } };

@@ -7,7 +7,7 @@ import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { renderGitops, translateLinkerd } from "../src/index.ts";
 import type { KubeWrite, LinkerdContext, LinkerdServer, Translation } from "../src/index.ts";
-import { desiredStates, shuffledKeys } from "./arbitraries.ts";
+import { desiredStates, shuffledKeys } from "@meshloop/test-harness";
 import { context, LATER, state } from "./fixtures.ts";
 
 const DEPLOYMENT = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "checkout", namespace: "shop" } };

@@ -3,3 +3,4 @@ export type { InfraEndpoints, InfraLease, PrivateKafka } from "./infra.ts";
 export { processAlive, withFileLock } from "./lock.ts";
 export { uniqueName } from "./names.ts";
 export { eventually } from "./wait.ts";
+export { desiredStates, shuffledKeys } from "./desired-states.ts";

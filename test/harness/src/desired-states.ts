@@ -1,4 +1,4 @@
-// fast-check generators of valid desired states, for the properties that must hold whatever a decision asks.
+// fast-check generators of valid desired states (and key-order shuffles), for properties that must hold whatever a decision asks.
 import fc from "fast-check";
 import { desiredStateSchema, RETRY_CONDITIONS } from "@meshloop/contracts";
 import type { DesiredState, Mesh } from "@meshloop/contracts";
