@@ -57,8 +57,12 @@ PROPS
 cp="$KAFKA_LIB/*"
 log4j="-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties -Dkafka.logs.dir=$KAFKA_CACHE"
 if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
-  cluster_id=$(python3 -c 'import uuid,base64;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' 2>/dev/null \
-    || node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')
+  # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  if [ "${#cluster_id}" -ne 22 ]; then
+    echo "meshloop infra: could not make a Kafka cluster id (got '$cluster_id'); are head and base64 (coreutils) on PATH?" >&2
+    exit 1
+  fi
   # shellcheck disable=SC2086
   java $log4j -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_CONFIG" >/dev/null
 fi

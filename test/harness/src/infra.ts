@@ -104,8 +104,11 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 function runScript(script: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // node:test marks its children with NODE_TEST_CONTEXT; a node started by a script would inherit it and talk the
+  // test runner's protocol on stdout instead of printing.
+  const { NODE_TEST_CONTEXT: _testContext, ...clean } = env;
   return new Promise((resolve, reject) => {
-    execFile("bash", [join(repoRoot, script)], { cwd: repoRoot, timeout: 300_000, env }, (error, _stdout, stderr) => {
+    execFile("bash", [join(repoRoot, script)], { cwd: repoRoot, timeout: 300_000, env: clean }, (error, _stdout, stderr) => {
       if (!error) return resolve();
       // The scripts explain what is missing (Java, Maven, redis-server) on stderr; that explanation is the error.
       reject(new UnavailableError(`${script} failed: ${stderr.trim() || error.message}`, {
