@@ -14,6 +14,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from "../bus.ts";
+import { withRetry } from "@meshloop/errors";
 import { BusError, toBusError } from "../bus-error.ts";
 import { murmur2Partition } from "../murmur2.ts";
 import { KafkaConsumer } from "./kafka-consumer.ts";
@@ -40,6 +41,9 @@ const expectedWarnings = [
   // delivery is at-least-once, and the aggregator removes duplicates.
   "Limiting retries for the idempotent producer",
 ];
+
+/** Reads of metadata and offsets, retried while the broker says "not yet" (a new topic, a moving leader). */
+const adminRetry = { attempts: 10, initialDelayMs: 50, maxDelayMs: 1_000 };
 
 /** Partition counts change only when an operator adds partitions; re-read them this often. */
 const partitionCountTtlMs = 60_000;
@@ -196,9 +200,13 @@ class KafkaBus implements Bus {
 
   async endOffsets(topic: string): Promise<PartitionOffset[]> {
     const admin = await this.#connectedAdmin();
-    const offsets = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
-      throw toBusError(error, `kafka bus: reading end offsets of ${topic} failed`, { topic });
-    });
+    // Right after a topic is created a broker may still answer NOT_LEADER for a partition: retriable, so retried.
+    const offsets = await withRetry(
+      () => admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+        throw toBusError(error, `kafka bus: reading end offsets of ${topic} failed`, { topic });
+      }),
+      adminRetry,
+    );
     return offsets
       .map((entry) => ({ topic, partition: entry.partition, offset: Number(entry.high) }))
       .sort((a, b) => a.partition - b.partition);
@@ -206,9 +214,12 @@ class KafkaBus implements Bus {
 
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
     const admin = await this.#connectedAdmin();
-    const result = await admin.fetchOffsets({ groupId, topics: [topic] }).catch((error: unknown) => {
-      throw toBusError(error, `kafka bus: reading offsets of group ${groupId} failed`, { topic, groupId });
-    });
+    const result = await withRetry(
+      () => admin.fetchOffsets({ groupId, topics: [topic] }).catch((error: unknown) => {
+        throw toBusError(error, `kafka bus: reading offsets of group ${groupId} failed`, { topic, groupId });
+      }),
+      adminRetry,
+    );
     const partitions = result[0]?.partitions ?? [];
     return partitions
       .filter((entry) => Number(entry.offset) >= 0)
