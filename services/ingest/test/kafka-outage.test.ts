@@ -105,11 +105,17 @@ test("spans acknowledged across a Kafka outage are all in the topic; 503s during
   await consumer.start();
   const counts = new Map<string, number>();
   const expected = new Set(witness.acknowledged.map((span) => `${span.spanContext().traceId}/${span.spanContext().spanId}`));
+  // A broker that just restarted may keep a new consumer group waiting while it reloads its offsets: be patient,
+  // and say how far it got when it does not make it.
   await eventually(() => {
     counts.clear();
     for (const record of received) for (const id of spanBytesById(record.value!).keys()) counts.set(id, (counts.get(id) ?? 0) + 1);
     return [...expected].every((id) => counts.has(id));
-  }, `all ${expected.size} acknowledged spans in Kafka`, 60_000);
+  }, `all ${expected.size} acknowledged spans in Kafka`, 150_000).catch(async (error: unknown) => {
+    const found = [...expected].filter((id) => counts.has(id)).length;
+    const ends = (await bus.endOffsets(ingest.topics.spans)).map((p) => p.offset).join(",");
+    throw new Error(`${(error as Error).message}: ${found} found in ${received.length} records read; end offsets ${ends}`);
+  });
   await consumer.stop();
 
   const duplicates = [...counts.values()].reduce((sum, n) => sum + n - 1, 0);
