@@ -75,7 +75,8 @@ test("spans acknowledged across a Kafka outage are all in the topic; 503s during
       await sleep(100);
     }
   })();
-  await sleep(1_500);
+  // Wait for acknowledgements rather than a fixed time: on a loaded machine the first export can take seconds.
+  await eventually(() => witness.acknowledged.length >= 20, "an export acknowledged before the outage", 60_000);
   await kafka.stop();
   // While Kafka is down, a direct request must be refused as retryable, never accepted.
   await eventually(async () => {
@@ -95,7 +96,8 @@ test("spans acknowledged across a Kafka outage are all in the topic; 503s during
   }, "a 503 with Retry-After while Kafka is down", 30_000);
   await sleep(3_000);
   await kafka.start();
-  await sleep(4_000);
+  const beforeRestart = witness.acknowledged.length;
+  await eventually(() => witness.acknowledged.length > beforeRestart, "an export acknowledged after Kafka came back", 120_000);
   running.on = false;
   await load;
   await witness.forceFlush();
