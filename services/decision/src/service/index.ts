@@ -1,0 +1,11 @@
+export { decisionConfig, decisionSettings } from "./config.ts";
+export type { DecisionConfig } from "./config.ts";
+export { DeadTimeMeter } from "./dead-time.ts";
+export { createDecisionService } from "./decision-service.ts";
+export type { DecisionService } from "./decision-service.ts";
+export { PolicySource } from "./policy-source.ts";
+export type { PolicySourceOptions } from "./policy-source.ts";
+export { TargetStates } from "./target-states.ts";
+export type { LoadedTarget, OutboxMessage } from "./target-states.ts";
+export { decisionMessage, noticeMessage, TargetContentionError, TargetWriter } from "./target-writer.ts";
+export type { TargetUpdate } from "./target-writer.ts";
