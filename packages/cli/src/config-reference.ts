@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
 import { aggregatorSettings } from "@meshloop/aggregator/service";
+import { decisionSettings } from "@meshloop/decision/service";
 import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
@@ -29,6 +30,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Aggregator (`services/aggregator`, ops port 9102)",
     intro: "Both stages by default; also read by `meshloop up`, which runs both stages in-process.",
     schema: zod.object(aggregatorSettings),
+  },
+  {
+    title: "Decision (`services/decision`, ops port 9103)",
+    intro: "The controllers' service; also read by `meshloop up`. Policies are YAML files (docs/decision.md).",
+    schema: zod.object(decisionSettings),
   },
 ];
 

@@ -1,5 +1,8 @@
 import { parseArgs } from "node:util";
 import { MeshloopError } from "@meshloop/errors";
+import { approveCommand, canaryCommand, freezeCommand, rejectCommand, releaseCommand, unfreezeCommand } from "./commands/control.ts";
+import { decisionsCommand } from "./commands/decisions.ts";
+import { policyCommand } from "./commands/policy.ts";
 import { topicsCommand } from "./commands/topics.ts";
 import { configurationReference } from "./config-reference.ts";
 import { upCommand } from "./commands/up.ts";
@@ -14,6 +17,14 @@ export interface Command {
 const commands: Readonly<Record<string, Command>> = {
   up: upCommand,
   topics: topicsCommand,
+  policy: policyCommand,
+  decisions: decisionsCommand,
+  approve: approveCommand,
+  reject: rejectCommand,
+  freeze: freezeCommand,
+  unfreeze: unfreezeCommand,
+  release: releaseCommand,
+  canary: canaryCommand,
   "config-reference": {
     summary: "print the configuration reference (docs/configuration.md) generated from the services' schemas",
     run: async () => {

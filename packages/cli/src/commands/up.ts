@@ -1,12 +1,13 @@
 import type { z } from "zod";
 import { connectionsConfig, openConnections } from "@meshloop/connections";
 import { aggregatorSettings, createAggregatorService } from "@meshloop/aggregator/service";
+import { createDecisionService, decisionSettings } from "@meshloop/decision/service";
 import { createIngestService, ingestSettings } from "@meshloop/ingest";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import { commonConfig, createServiceRuntime, loadConfig, runProcess } from "@meshloop/runtime";
 import type { Command } from "../main.ts";
 
-const upConfig = commonConfig({ httpPort: 8080 }).extend({ ...connectionsConfig, ...ingestSettings, ...aggregatorSettings });
+const upConfig = commonConfig({ httpPort: 8080 }).extend({ ...connectionsConfig, ...ingestSettings, ...aggregatorSettings, ...decisionSettings });
 type UpConfig = z.infer<typeof upConfig>;
 
 /** The embedded default: the in-memory bus and store unless the environment names Kafka or Redis. */
@@ -24,9 +25,8 @@ export const upCommand: Command = {
 
 /**
  * Everything `up` runs: the loop's topics on one bus and store, and the services that have landed: the ingest on
- * 4318/4317 and both aggregator stages (GET /graph on the ops port). The decision and actuator services join this
- * list as their Kafka wiring lands; they share the one bus and store, so the embedded loop is the same program as
- * the distributed one.
+ * 4318/4317, both aggregator stages (GET /graph on the ops port) and the decision service. They share the one bus
+ * and store, so the embedded loop is the same program as the distributed one.
  */
 function embeddedServices(context: ServiceContext<UpConfig>): Service[] {
   const { config, logger, ops } = context;
@@ -46,5 +46,6 @@ function embeddedServices(context: ServiceContext<UpConfig>): Service[] {
     },
     createIngestService(context, { bus: connections.bus }),
     createAggregatorService(context, { bus: connections.bus, store: connections.store }),
+    createDecisionService(context, { bus: connections.bus, store: connections.store }),
   ];
 }
