@@ -17,6 +17,9 @@ import { TargetStates } from "./target-states.ts";
 import type { OutboxMessage } from "./target-states.ts";
 import { noticeMessage, TargetWriter } from "./target-writer.ts";
 
+/** Targets of one batch evaluated at the same time. */
+const TARGET_CONCURRENCY = 32;
+
 export interface DecisionService extends Service {
   readonly policies: PolicySource;
   readonly deadTime: DeadTimeMeter;
@@ -88,15 +91,15 @@ export function createDecisionService(
     global = await states.loadGlobal(global);
     const deadTimeMs = deadTime.deadTimeMs();
     m.deadTime.set(deadTimeMs / 1000);
-    for (const { target, windows, delay } of byTarget.values()) {
+    // Targets are independent: their reads and writes overlap, a batch's latency is not the sum of its targets'.
+    await forEachConcurrently([...byTarget.values()], TARGET_CONCURRENCY, async ({ target, windows, delay }) => {
       const policy = selectPolicy(policies.policies, target);
       if (policy === null) {
         m.unmanaged.inc();
-        continue;
+        return;
       }
       const maxDelay = config.MESHLOOP_DECISION_MAX_INPUT_DELAY;
       const untrustedReason = delay > maxDelay ? `aggregates arrive ${Math.round(delay / 1000)} s after their window, over the bound of ${maxDelay / 1000} s` : null;
-      let nextGlobal = global;
       const result = await writer.update(target, (state) => {
         const evaluation = evaluateTarget(state, windows, policy, global, {
           deadTimeMs,
@@ -105,13 +108,14 @@ export function createDecisionService(
           untrustedReason,
         });
         if (evaluation.replay) return null;
-        nextGlobal = evaluation.global;
+        // Taken at once (this runs synchronously), so the next target's evaluation sees this one's action in the
+        // budget. A redone evaluation counts its action again: the budget errs on the side of holding back.
+        global = evaluation.global;
         return evaluation;
       });
-      global = nextGlobal;
       if (result === null) {
         m.replays.inc();
-        continue;
+        return;
       }
       m.evaluations.inc();
       if (result.decision !== null) {
@@ -119,7 +123,7 @@ export function createDecisionService(
         m.latency.observe((Date.now() - arrivedAt) / 1000);
         logger.info({ target: targetKey(target), generation: result.decision.generation, controllers: result.decision.controllers }, result.decision.reason);
       }
-    }
+    });
   }
 
   async function onActuations(batch: ConsumedBatch): Promise<void> {
@@ -214,4 +218,15 @@ export function createDecisionService(
       await connections.close();
     },
   };
+}
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure after all have settled. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  const results = await Promise.allSettled(lanes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
