@@ -4,6 +4,7 @@ import { ConfigError } from "@meshloop/errors";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import type { StateStore } from "@meshloop/store";
 import type { AggregatorConfig } from "./config.ts";
+import { GaugeFeed } from "./gauge-feed.ts";
 import { GraphPublisher } from "./graph-publisher.ts";
 import { ServiceRegistry } from "./service-registry.ts";
 import { redMetrics } from "./red-metrics.ts";
@@ -94,6 +95,23 @@ export function createAggregatorService(
       counters: counters("stage2"),
     }));
   }
+  const stage2 = stages.get("stage2");
+  const gaugeSamples = metrics.counter({ name: "meshloop_aggregator_gauge_samples_total", help: "Resource gauge samples read: joined into this instance's windows, or owned by another instance.", labelNames: ["result"] as const });
+  const gauges = stage2 === undefined || !config.MESHLOOP_AGGREGATOR_GAUGES ? null : new GaugeFeed({
+    bus: connections.bus,
+    topic: connections.topics.resourceMetrics,
+    groupId: `${prefix}meshloop-aggregator-gauges-${config.MESHLOOP_SERVICE_INSTANCE_ID}`,
+    stage2,
+    logger: logger.child({ component: "gauges" }),
+    counters: {
+      onJoined: (samples) => gaugeSamples.inc({ result: "joined" }, samples),
+      onNotOwned: () => gaugeSamples.inc({ result: "other-instance" }),
+      onDiscarded: (error) => {
+        discarded.inc({ stage: "gauges" });
+        logger.warn({ err: error }, "gauge record skipped");
+      },
+    },
+  });
   context.ops.addReadinessCheck("aggregator", () => connections.check());
   return {
     name: "aggregator",
@@ -101,12 +119,14 @@ export function createAggregatorService(
     async start() {
       await connections.ensureTopics();
       for (const stage of stages.values()) await stage.start();
+      await gauges?.start();
       if (stages.has("stage2")) graph.start();
       if (stages.has("stage1")) registry.start();
       logger.info({ roles: [...stages.keys()], window: config.MESHLOOP_AGGREGATOR_WINDOW }, "aggregator started");
     },
     async stop() {
       registry.stop();
+      await gauges?.stop();
       for (const stage of [...stages.values()].reverse()) await stage.stop();
       await graph.stop();
       await connections.close();

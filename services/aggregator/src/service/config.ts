@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
 import { MESHES } from "@meshloop/contracts";
-import { commonConfig, envDurationMs, envEnum, envList, envString } from "@meshloop/runtime";
+import { commonConfig, envBool, envDurationMs, envEnum, envList, envString } from "@meshloop/runtime";
 
 /** The aggregator's own variables; `meshloop up` adds them to its schema too. */
 export const aggregatorSettings = {
@@ -23,6 +23,9 @@ export const aggregatorSettings = {
   MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: envDurationMs({ min: "6s", max: "5m" })
     .default(10_000)
     .describe("Consumer-group session timeout: how long a silent instance keeps its partitions."),
+  MESHLOOP_AGGREGATOR_GAUGES: envBool()
+    .default(true)
+    .describe("Join resource gauges (CPU, memory) from the resource-metrics topic into stage 2's windows (the scaling controller's CPU input)."),
   MESHLOOP_AGGREGATOR_MESH: envEnum(MESHES)
     .default("istio")
     .describe("The mesh the aggregated services run in (targets are keyed by mesh/namespace/service)."),

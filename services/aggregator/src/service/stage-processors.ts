@@ -1,5 +1,5 @@
 import type { ConsumedRecord } from "@meshloop/bus";
-import type { PartialAggregate, ProgressMark, WindowAggregate } from "@meshloop/contracts";
+import type { GaugeBatch, PartialAggregate, ProgressMark, WindowAggregate } from "@meshloop/contracts";
 import { decodeEnvelope, encodeEnvelope, targetKey } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
 import type { Stage1OptionsInput, Stage2OptionsInput } from "../options.ts";
@@ -99,6 +99,11 @@ export class Stage2Processor implements PartitionProcessor {
       ? this.state.addPartial(envelope.data)
       : this.state.addProgress(envelope.data);
     return this.#outputs(aggregates);
+  }
+
+  /** Resource gauges of a service this partition owns (the resource-metrics topic is co-partitioned with partials). */
+  addGauges(batch: GaugeBatch): void {
+    this.state.addGauges(batch);
   }
 
   tick(nowMs: number): StageOutput[] {

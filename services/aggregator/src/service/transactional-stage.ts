@@ -75,6 +75,7 @@ export class TransactionalStage {
   #ticker: NodeJS.Timeout | null = null;
   #restarting: Promise<void> | null = null;
   #stopped = false;
+  readonly #assigned = Promise.withResolvers<void>();
 
   constructor(options: TransactionalStageOptions) {
     this.#options = options;
@@ -134,7 +135,13 @@ export class TransactionalStage {
   #onAssignment(assignment: readonly TopicPartitions[]): void {
     for (const partition of [...this.#units.keys()]) void this.#release(partition);
     const mine = assignment.find((entry) => entry.topic === this.#options.inputTopic)?.partitions ?? [];
-    for (const partition of mine) void this.#unit(partition).catch(() => undefined);
+    const claims = mine.map((partition) => this.#unit(partition).catch(() => undefined));
+    void Promise.all(claims).then(() => this.#assigned.resolve());
+  }
+
+  /** Resolves once the first assignment's partitions are claimed (an instance may be assigned none). */
+  get assigned(): Promise<void> {
+    return this.#assigned.promise;
   }
 
   #unit(partition: number): Promise<Unit> {
@@ -278,6 +285,19 @@ export class TransactionalStage {
         }),
       ).catch((error: unknown) => this.#options.logger.error({ err: error }, "tick failed"));
     }
+  }
+
+  /**
+   * Runs `work` on the processor of an input partition this instance owns, between its folds; false when it owns
+   * no such partition (or is still claiming it). For side inputs that need no exactness of their own (gauges).
+   */
+  async visit(partition: number, work: (processor: PartitionProcessor) => void): Promise<boolean> {
+    const claimed = this.#units.get(partition);
+    if (claimed === undefined) return false;
+    const unit = await claimed.catch(() => null);
+    if (unit === null || this.#units.get(partition) !== claimed) return false;
+    await this.#serial(unit, async () => work(unit.processor));
+    return true;
   }
 
   #serial(unit: Unit, work: () => Promise<void>): Promise<void> {

@@ -2,6 +2,7 @@
 // (partitioned as the ingest does), both stages run, and the final aggregates' totals equal the generated ones exactly.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { encodeEnvelope } from "@meshloop/contracts";
 import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
 import type { InfraLease } from "@meshloop/test-harness";
 import { acquireInfra, eventually } from "@meshloop/test-harness";
@@ -23,14 +24,28 @@ after(async () => {
   await lease.release();
 });
 
-test("both stages on Kafka and Redis: totals over all final aggregates equal the generated ones exactly", async () => {
+test("both stages on Kafka and Redis: totals over all final aggregates equal the generated ones exactly, resource gauges joined", async () => {
   const { spans, expected } = shopTraces({ seed: 7, traces: 300, spreadMs: 20_000 });
   const config = loadConfig(aggregatorConfig, { env: run.env });
   const runtime = await createServiceRuntime({ name: "aggregator", config, create: (context) => createAggregatorService(context) });
   await runtime.start();
   try {
-    const records = await run.produce(toPresent(spans, 20_000));
+    const present = toPresent(spans, 20_000);
+    const records = await run.produce(present);
     assert.ok(records > 12, "spans spread over many records and partitions");
+    // CPU gauges of one checkout instance, in the data's first window, keyed by service as the ingest writes them.
+    const sampleAt = Math.floor(Math.min(...present.filter((s) => s.resource.service === "checkout").map((s) => s.endMs)));
+    const gauges = run.bus.producer();
+    await gauges.send(run.topics.resourceMetrics, [{
+      key: "checkout",
+      value: encodeEnvelope("meshloop.gauges", {
+        id: `gauges:checkout:${sampleAt}:1`,
+        service: "checkout",
+        receivedAtMs: sampleAt,
+        samples: [{ instance: "checkout-gauged-0", namespace: null, version: "v1", region: null, zone: null, cluster: null, metric: "container.cpu.utilization", kind: "cpuUtilization", value: 0.73, timeUnixMs: sampleAt }],
+      }),
+    }]);
+    await gauges.close();
     const collected = run.collectAggregates();
     await collected.start();
     const want = expectedTotals(expected);
@@ -44,6 +59,8 @@ test("both stages on Kafka and Redis: totals over all final aggregates equal the
     });
     assertTotals(totals(collected.aggregates), want);
     assert.equal(new Set(collected.ids).size, collected.ids.length, "no aggregate was written twice");
+    const gauged = collected.aggregates.flatMap((a) => a.resources).filter((r) => r.instance === "checkout-gauged-0");
+    assert.deepEqual(gauged.map((r) => r.cpuUtilization), [0.73], "the gauge joined checkout's window once");
 
     // The live dependency graph (GET /graph, from Redis) has every edge the aggregates carry.
     const pairs = new Set(collected.aggregates.flatMap((a) => [...a.outbound, ...a.inbound].map((e) => `${e.caller.service}->${e.callee.service}`)));

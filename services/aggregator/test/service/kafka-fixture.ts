@@ -10,13 +10,17 @@ import { toRecords, WINDOW_MS, T0 } from "../span-stream.ts";
 /**
  * Moves generated spans to just before the present (whole windows). They are produced faster than they happened, so
  * the stages' wall-clock watermark (now - lateness, for caught-up partitions) must stay behind them until every
- * record is in, or it would close windows and expire unpaired spans early: hence the data ends 45 s ago and the
- * runs use 60 s of lateness (LATENESS_MS). Real traffic arrives as it happens and needs none of this.
+ * record is in, or it would close windows and expire unpaired spans early. The data therefore starts 35 s ago
+ * whatever its spread, and the runs use 60 s of lateness (LATENESS_MS): the earliest span stays 25 s ahead of the
+ * watermark, more than producing takes. (It used to end 45 s ago, which put the first seconds of a 20 s spread
+ * behind the watermark before anything was produced: their pairs expired and 1-2 edges went missing in some runs.)
+ * Real traffic arrives as it happens and needs none of this.
  */
 export const LATENESS_MS = 60_000;
+const LEAD_MS = 25_000;
 
-export function toPresent(spans: readonly GenSpan[], spreadMs: number): GenSpan[] {
-  const shift = Math.floor((Date.now() - spreadMs - 45_000 - T0) / WINDOW_MS) * WINDOW_MS;
+export function toPresent(spans: readonly GenSpan[], _spreadMs: number): GenSpan[] {
+  const shift = Math.floor((Date.now() - (LATENESS_MS - LEAD_MS) - T0) / WINDOW_MS) * WINDOW_MS;
   return spans.map((span) => ({ ...span, startMs: span.startMs + shift, endMs: span.endMs + shift, exportAtMs: span.exportAtMs + shift }));
 }
 
