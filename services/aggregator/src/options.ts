@@ -63,6 +63,11 @@ export const stage2OptionsSchema = z.object({
    * reported, or `tick`'s time) is this far past its end; the aggregate names the missing partitions.
    */
   completenessTimeoutMs: z.int().positive().default(30_000),
+  /**
+   * Never give up on a partition whose watermark still moves in `tick` time (a backlog being read), and before the
+   * first tick assume every partition does. The service runs with it; without ticks (pure use) leave it off.
+   */
+  waitForMovingPartitions: z.boolean().default(false),
   /** A known series with no data is reported with zero requests until it has had none for this long. */
   seriesTtlMs: z.int().positive().default(MINUTES_10),
   /** How long a finished window's contributors are remembered, to tell a late partial from a duplicate. */

@@ -107,12 +107,51 @@ describe("stage 2: completeness", () => {
     assert.equal(m.stats().duplicatePartials, 1);
   });
 
-  test("tick's clock times out windows when no partition reports at all", () => {
+  test("when no partition reports any more, the clock runs on with the ticks and times the window out", () => {
     const m = new Stage2Merger({ completenessTimeoutMs: 10_000 });
     m.addPartial(partial({ partition: 0 }));
-    assert.deepEqual(m.tick(T0 + 14_999), []);
-    const out = m.tick(T0 + 15_000);
+    const clock = m.stats().clockMs!;
+    // Ticks an hour later in wall time: the first only notes where the clock stopped.
+    const wall = T0 + 3_600_000;
+    assert.deepEqual(m.tick(wall), []);
+    const due = T0 + W + 10_000 - clock; // wall time the clock must run for the window to time out
+    assert.deepEqual(m.tick(wall + due - 1), []);
+    const out = m.tick(wall + due);
     assert.deepEqual(out[0]!.completeness.missingPartitions, [1, 2]);
+  });
+
+  test("a partition behind but moving is waited for, however far ahead the others are; one that stopped is not", () => {
+    const m = new Stage2Merger({ completenessTimeoutMs: 10_000, waitForMovingPartitions: true });
+    const wall = T0 + 3_600_000;
+    m.addPartial(partial({ partition: 0 }));
+    m.addProgress(mark(1, T0 + 3_000_000)); // far ahead in event time (caught up with the present)
+    assert.deepEqual(m.tick(wall), []);
+    // Partition 2 reads a backlog: an hour behind, but moving at every tick.
+    for (let i = 1; i <= 30; i++) {
+      assert.deepEqual(m.addProgress(mark(2, T0 + i)), [], `progress ${i}`);
+      assert.deepEqual(m.tick(wall + i * 1_000), [], `tick ${i}: partition 2 is alive`);
+    }
+    const done = m.addProgress(mark(2, T0 + W));
+    assert.deepEqual(done[0]!.completeness, { complete: true, missingPartitions: [] });
+    // A window partition 2 then never reports on: given up once it stood still for the timeout.
+    m.addPartial(partial({ partition: 0, window: T0 + W }));
+    m.addProgress(mark(0, T0 + 3_000_000));
+    assert.deepEqual(m.tick(wall + 31_000), []);
+    assert.deepEqual(m.tick(wall + 40_999), [], "still within the timeout of its last move");
+    const out = m.tick(wall + 41_000);
+    assert.deepEqual(out[0]!.completeness, { complete: false, missingPartitions: [2] });
+  });
+
+  test("a backlog replayed an hour late: while partitions report, the wall clock times nothing out", () => {
+    const m = new Stage2Merger({ completenessTimeoutMs: 10_000 });
+    const wall = T0 + 3_600_000;
+    m.addPartial(partial({ partition: 0 }));
+    assert.deepEqual(m.tick(wall), []);
+    assert.deepEqual(m.addProgress(mark(1, T0 + W + 1_000)), []);
+    assert.deepEqual(m.tick(wall + 20_000), [], "the clock moved since the last tick: no timeout");
+    const out = m.addProgress(mark(2, T0 + W));
+    assert.equal(out.length, 1);
+    assert.deepEqual(out[0]!.completeness, { complete: true, missingPartitions: [] });
   });
 
   test("duplicates are ignored and a higher revision replaces the partial before the window is emitted", () => {

@@ -84,7 +84,7 @@ export function createAggregatorService(
       name: `${prefix}meshloop-aggregator-stage2`,
       inputTopic: connections.topics.partials,
       ...Stage2Processor.create(
-        { windowMs: config.MESHLOOP_AGGREGATOR_WINDOW, completenessTimeoutMs: config.MESHLOOP_AGGREGATOR_COMPLETENESS_TIMEOUT },
+        { windowMs: config.MESHLOOP_AGGREGATOR_WINDOW, completenessTimeoutMs: config.MESHLOOP_AGGREGATOR_COMPLETENESS_TIMEOUT, waitForMovingPartitions: true },
         connections.topics.aggregates,
         (aggregate) => {
           graph.observe(aggregate);

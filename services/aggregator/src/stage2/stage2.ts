@@ -5,6 +5,7 @@ import { parseOptions, stage2OptionsSchema } from "../options.ts";
 import type { SeriesLists } from "../series/series-set.ts";
 import { SeriesSet } from "../series/series-set.ts";
 import { windowStartOf } from "../stage1/windows.ts";
+import { PartitionLiveness } from "./liveness.ts";
 import { applyRouteLimit } from "./route-limit.ts";
 import type { ServiceState, Stage2Counters, Stage2Snapshot } from "./service-state.ts";
 import { newService, restoreService, serviceSnapshot } from "./service-state.ts";
@@ -18,7 +19,8 @@ export type { Stage2Counters, Stage2Snapshot } from "./service-state.ts";
  *
  * A window is emitted once every partition 0..sourcePartitions-1 has reported (by progress mark or partial) a
  * watermark at or past its end, or once the stage-2 clock (the highest watermark any partition reported for any
- * service, or `tick`'s time) is `completenessTimeoutMs` past its end: then it lists the missing partitions. A partial
+ * service, run on by `tick` while nothing reports) is `completenessTimeoutMs` past its end and none of the missing
+ * partitions is still moving (liveness.ts): then it lists the missing partitions. A partial
  * that comes from a missing partition after its window was emitted is carried into the service's next aggregate
  * (its spans counted as late), so totals stay exact; a partial already merged is a duplicate. Windows are emitted in
  * order, every window while the service has known series (zero-filled where no data came), nothing once it has none.
@@ -29,6 +31,11 @@ export class Stage2Merger {
   readonly options: Stage2Options;
   private readonly services = new Map<string, ServiceState>();
   private clockMs = Number.NEGATIVE_INFINITY;
+  /** Where the clock stood when it last stopped moving, and the tick time then (null before the first tick). */
+  private stallWallMs: number | null = null;
+  private stallClockMs = Number.NEGATIVE_INFINITY;
+  private clockAtLastTickMs = Number.NEGATIVE_INFINITY;
+  private readonly liveness: PartitionLiveness;
   private readonly counters: Stage2Counters = {
     partials: 0,
     progressMarks: 0,
@@ -46,6 +53,7 @@ export class Stage2Merger {
 
   constructor(options: Stage2OptionsInput = {}) {
     this.options = parseOptions(stage2OptionsSchema, options, "stage 2 options");
+    this.liveness = new PartitionLiveness(this.options.completenessTimeoutMs, this.options.waitForMovingPartitions);
   }
 
   addPartial(p: PartialAggregate): WindowAggregate[] {
@@ -101,9 +109,26 @@ export class Stage2Merger {
     }
   }
 
-  /** Advances the clock (for completeness timeouts) when no partition reports, e.g. all of stage 1 is down. */
+  /**
+   * Lets the clock run on while no partition reports (all of stage 1 down), so that waiting windows time out. The
+   * clock is event time, moved by the partitions' watermarks; the wall clock (`nowMs`, the ticks' time) only measures
+   * how long it has stood still, and from where it stopped it runs on at wall-clock pace. Jumping it to the wall
+   * clock instead would time out every window of a backlog replayed after an outage (its event time is hours behind),
+   * and the partials still to come for them would be dropped as too late.
+   */
   tick(nowMs: number): WindowAggregate[] {
-    const out = this.drain(nowMs, undefined);
+    this.liveness.tick(nowMs);
+    if (this.stallWallMs === null || this.clockMs > this.clockAtLastTickMs) {
+      this.stallWallMs = nowMs;
+      this.stallClockMs = this.clockMs;
+    } else if (Number.isFinite(this.stallClockMs)) {
+      this.clockMs = Math.max(this.clockMs, this.stallClockMs + (nowMs - this.stallWallMs));
+    }
+    this.clockAtLastTickMs = this.clockMs;
+    // Partitions may have stopped moving since the last look: every waiting window is looked at again.
+    const out: WindowAggregate[] = [];
+    const timedOutBefore = this.clockMs - this.options.completenessTimeoutMs - this.options.windowMs;
+    for (const st of this.services.values()) if (st.next !== null && st.next <= timedOutBefore) this.drainService(st, out);
     this.forgetIdle();
     return out;
   }
@@ -126,6 +151,7 @@ export class Stage2Merger {
   }
 
   private report(st: ServiceState, partition: number, watermarkMs: number): void {
+    this.liveness.report(partition, watermarkMs);
     if (watermarkMs > (st.progress.get(partition) ?? Number.NEGATIVE_INFINITY)) st.progress.set(partition, watermarkMs);
   }
 
@@ -198,7 +224,7 @@ export class Stage2Merger {
       const end = start + windowMs;
       const missing: number[] = [];
       for (let p = 0; p < st.sourcePartitions; p++) if ((st.progress.get(p) ?? Number.NEGATIVE_INFINITY) < end) missing.push(p);
-      if (missing.length > 0 && this.clockMs < end + this.options.completenessTimeoutMs) return;
+      if (missing.length > 0 && (this.clockMs < end + this.options.completenessTimeoutMs || missing.some((p) => this.liveness.alive(p)))) return;
       st.known.expire(start);
       if (st.open.has(start) || st.carry.length > 0 || st.known.size > 0) out.push(...this.emit(st, start, missing));
       st.emittedThrough = end;
