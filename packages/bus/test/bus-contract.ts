@@ -215,6 +215,19 @@ export function busContract(name: string, setup: () => Promise<BusFixture>): voi
       await producer.close();
     });
 
+    test("a transaction of several MiB to one partition commits (sent in batches under the broker's limit)", async () => {
+      const output = await topic(1);
+      const tx = fixture.bus.transactionalProducer({ transactionalId: uniqueName("tx") });
+      // 24 records of 200 KiB: 4.7 MiB for one partition, far over message.max.bytes as one batch.
+      const records = Array.from({ length: 24 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(200 * 1024, i) }));
+      await tx.transaction(async (t) => t.send(output, records));
+      const reader = collect(fixture.bus, { groupId: uniqueName("reader"), topics: [output], fromBeginning: true });
+      await reader.consumer.start();
+      await eventually(() => reader.received.length >= 24, "every record of the large transaction");
+      assert.deepEqual(reader.received.map((r) => r.value![0]), records.map((_, i) => i));
+      await tx.close();
+    });
+
     test("a newer producer with the same transactional id fences the older one", async () => {
       const output = await topic(1);
       const id = uniqueName("tx");

@@ -62,7 +62,7 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     const tx: Transaction = {
       send: async (topic, records) => {
         const messages = await this.#toMessages(topic, records);
-        await kafkaTx.send({ topic, messages, acks: -1 });
+        for (const chunk of chunksUnder(messages, MAX_SEND_BYTES)) await kafkaTx.send({ topic, messages: chunk, acks: -1 });
       },
       sendOffsets: async (groupId, offsets) => {
         await kafkaTx.sendOffsets({ consumerGroupId: groupId, topics: groupByTopic(offsets) });
@@ -98,6 +98,37 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
       };
     });
   }
+}
+
+/**
+ * kafkajs sends one call's records for a partition as one record batch, and the broker refuses a batch larger than
+ * its message.max.bytes (1 MiB by default) whole, which in a checkpoint would fail the transaction again on every
+ * retry. Sends are cut well under it; a single record larger than this goes alone.
+ */
+const MAX_SEND_BYTES = 512 * 1024;
+
+function messageBytes(message: Message): number {
+  let bytes = 64;
+  if (message.key) bytes += message.key.length;
+  if (message.value) bytes += message.value.length;
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + (typeof value === "string" || Buffer.isBuffer(value) ? value.length : 0);
+  return bytes;
+}
+
+export function* chunksUnder(messages: readonly Message[], maxBytes: number): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 interface OffsetEntry {
