@@ -9,7 +9,7 @@ import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
 import type { ServiceRuntime } from "@meshloop/runtime";
 import { createDecisionService, decisionConfig } from "@meshloop/decision/service";
 import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, uniqueName } from "@meshloop/test-harness";
+import { acquireInfra, serviceEnv, uniqueName } from "@meshloop/test-harness";
 
 const bin = fileURLToPath(new URL("../bin/meshloop.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cli-policy-"));
@@ -46,15 +46,8 @@ let env: Record<string, string>;
 before(async () => {
   lease = await acquireInfra();
   const prefix = uniqueName("cli");
-  env = {
-    MESHLOOP_BUS: "kafka",
-    MESHLOOP_STORE: "redis",
-    MESHLOOP_KAFKA_BROKERS: lease.kafkaBrokers.join(","),
-    MESHLOOP_REDIS_URL: lease.redisUrl,
-    MESHLOOP_TOPIC_PREFIX: prefix,
-    MESHLOOP_STORE_KEY_PREFIX: `${prefix}:`,
-  };
-  const config = loadConfig(decisionConfig, { env: { ...env, MESHLOOP_HTTP_PORT: "0", MESHLOOP_HTTP_HOST: "127.0.0.1", MESHLOOP_LOG_LEVEL: "warn", MESHLOOP_DECISION_FROM_BEGINNING: "true" } });
+  env = serviceEnv(lease, prefix);
+  const config = loadConfig(decisionConfig, { env: { ...env, MESHLOOP_LOG_LEVEL: "warn", MESHLOOP_DECISION_FROM_BEGINNING: "true" } });
   decision = await createServiceRuntime({ name: "decision", config, create: (context) => createDecisionService(context) });
   await decision.start();
 });

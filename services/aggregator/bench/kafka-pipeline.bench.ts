@@ -10,7 +10,7 @@ import { createKafkaBus } from "@meshloop/bus";
 import { decodeEnvelope, topicNames, TOPICS } from "@meshloop/contracts";
 import type { WindowAggregate } from "@meshloop/contracts";
 import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import { acquireInfra, uniqueName } from "@meshloop/test-harness";
+import { acquireInfra, serviceEnv, uniqueName } from "@meshloop/test-harness";
 import { aggregatorConfig, createAggregatorService } from "../src/service/index.ts";
 import { expectedTotals, sumSpans, totals } from "../test/pipeline.ts";
 import { shopTraces, toRecords, T0 } from "../test/span-stream.ts";
@@ -43,14 +43,7 @@ console.log(`produced ${spans.length} spans in ${recordCount} records (${(spans.
 
 const config = loadConfig(aggregatorConfig, {
   env: {
-    MESHLOOP_BUS: "kafka",
-    MESHLOOP_STORE: "redis",
-    MESHLOOP_KAFKA_BROKERS: lease.kafkaBrokers.join(","),
-    MESHLOOP_REDIS_URL: lease.redisUrl,
-    MESHLOOP_TOPIC_PREFIX: prefix,
-    MESHLOOP_STORE_KEY_PREFIX: `${prefix}:`,
-    MESHLOOP_HTTP_PORT: "0",
-    MESHLOOP_HTTP_HOST: "127.0.0.1",
+    ...serviceEnv(lease, prefix),
     MESHLOOP_LOG_LEVEL: "warn",
     MESHLOOP_AGGREGATOR_COMPLETENESS_TIMEOUT: "5s",
   },

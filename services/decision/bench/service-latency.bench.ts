@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createKafkaBus } from "@meshloop/bus";
 import { encodeEnvelope, fromCloudEventMessage, targetKey, topicNames, TOPICS } from "@meshloop/contracts";
 import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import { acquireInfra, uniqueName } from "@meshloop/test-harness";
+import { acquireInfra, serviceEnv, uniqueName } from "@meshloop/test-harness";
 import { createDecisionService, decisionConfig } from "../src/service/index.ts";
 import { windowAggregate, WINDOW_MS } from "../test/support/aggregates.ts";
 
@@ -27,14 +27,7 @@ const bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "decision-be
 await bus.ensureTopics((["aggregates", "decisions", "actuations", "control"] as const).map((id) => ({ name: topics[id], partitions: TOPICS[id].partitions })));
 const config = loadConfig(decisionConfig, {
   env: {
-    MESHLOOP_BUS: "kafka",
-    MESHLOOP_STORE: "redis",
-    MESHLOOP_KAFKA_BROKERS: lease.kafkaBrokers.join(","),
-    MESHLOOP_REDIS_URL: lease.redisUrl,
-    MESHLOOP_TOPIC_PREFIX: prefix,
-    MESHLOOP_STORE_KEY_PREFIX: `${prefix}:`,
-    MESHLOOP_HTTP_PORT: "0",
-    MESHLOOP_HTTP_HOST: "127.0.0.1",
+    ...serviceEnv(lease, prefix),
     MESHLOOP_LOG_LEVEL: "warn",
     MESHLOOP_DECISION_POLICY_FILES: join(dir, "p.yaml"),
     MESHLOOP_DECISION_FROM_BEGINNING: "true",

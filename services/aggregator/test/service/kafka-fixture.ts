@@ -3,7 +3,7 @@ import { createKafkaBus } from "@meshloop/bus";
 import type { WindowAggregate } from "@meshloop/contracts";
 import { decodeEnvelope, topicNames } from "@meshloop/contracts";
 import type { InfraLease } from "@meshloop/test-harness";
-import { uniqueName } from "@meshloop/test-harness";
+import { serviceEnv, uniqueName } from "@meshloop/test-harness";
 import type { GenSpan } from "../span-stream.ts";
 import { toRecords, WINDOW_MS, T0 } from "../span-stream.ts";
 
@@ -41,12 +41,7 @@ export async function kafkaRun(lease: InfraLease): Promise<KafkaRun> {
   const bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "aggregator-test" });
   const consumers: Consumer[] = [];
   const env = {
-    MESHLOOP_KAFKA_BROKERS: lease.kafkaBrokers.join(","),
-    MESHLOOP_REDIS_URL: lease.redisUrl,
-    MESHLOOP_TOPIC_PREFIX: prefix,
-    MESHLOOP_STORE_KEY_PREFIX: `${prefix}:`,
-    MESHLOOP_HTTP_HOST: "127.0.0.1",
-    MESHLOOP_HTTP_PORT: "0",
+    ...serviceEnv(lease, prefix),
     MESHLOOP_LOG_LEVEL: "warn",
     MESHLOOP_AGGREGATOR_COMPLETENESS_TIMEOUT: "5s",
     MESHLOOP_AGGREGATOR_LATENESS: `${LATENESS_MS}ms`,

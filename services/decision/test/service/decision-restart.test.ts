@@ -11,7 +11,7 @@ import { createKafkaBus } from "@meshloop/bus";
 import { encodeEnvelope, fromCloudEventMessage, targetKey, topicNames, TOPICS } from "@meshloop/contracts";
 import type { Decision, WindowAggregate } from "@meshloop/contracts";
 import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, eventually, uniqueName } from "@meshloop/test-harness";
+import { acquireInfra, eventually, serviceEnv, uniqueName } from "@meshloop/test-harness";
 import { evaluateTarget, initialGlobalState, initialTargetState, loadPolicies } from "../../src/index.ts";
 import { poisson, rng, target, trafficWindow, WINDOW_MS } from "../support/aggregates.ts";
 import { startDecisionProcess } from "./decision-process.ts";
@@ -100,14 +100,7 @@ async function run(): Promise<Run> {
     published,
     consumer,
     env: (storePrefix) => ({
-      MESHLOOP_BUS: "kafka",
-      MESHLOOP_STORE: "redis",
-      MESHLOOP_KAFKA_BROKERS: lease.kafkaBrokers.join(","),
-      MESHLOOP_REDIS_URL: lease.redisUrl,
-      MESHLOOP_TOPIC_PREFIX: prefix,
-      MESHLOOP_STORE_KEY_PREFIX: storePrefix,
-      MESHLOOP_HTTP_HOST: "127.0.0.1",
-      MESHLOOP_HTTP_PORT: "0",
+      ...serviceEnv(lease, prefix, storePrefix),
       MESHLOOP_LOG_LEVEL: "info",
       MESHLOOP_DECISION_POLICY_FILES: policyFile,
       MESHLOOP_DECISION_PROPAGATION_DELAY: "0ms",
