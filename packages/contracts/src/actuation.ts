@@ -5,7 +5,8 @@ import { issue } from "./validation.ts";
 
 /**
  * What an actuator did with a decision. `refused` means another controller (a field manager, a GitOps tool) owns the
- * mesh object and meshloop did not force it; `stale` means a newer generation was applied already.
+ * mesh object and meshloop did not force it; `stale` means a newer generation was applied already; `dry-run` means
+ * the change was computed and checked (the mesh API's own dry run where it has one) but deliberately not made.
  */
 export const actuationStatusSchema = z.enum([
   "applied",
@@ -14,6 +15,7 @@ export const actuationStatusSchema = z.enum([
   "awaiting-approval",
   "unsupported",
   "refused",
+  "dry-run",
 ]);
 export type ActuationStatus = z.infer<typeof actuationStatusSchema>;
 
