@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
 import { aggregatorSettings } from "@meshloop/aggregator/service";
 import { decisionSettings } from "@meshloop/decision/service";
+import { istioActuatorSettings } from "@meshloop/actuator-istio/service";
 import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
@@ -35,6 +36,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Decision (`services/decision`, ops port 9103)",
     intro: "The controllers' service; also read by `meshloop up`. Policies are YAML files (docs/decision.md).",
     schema: zod.object(decisionSettings),
+  },
+  {
+    title: "Istio actuator (`services/actuator-istio`, ops port 9104)",
+    intro: "Applies decisions for Istio targets; today as GitOps files (one per resource) that Argo CD or Flux syncs.",
+    schema: zod.object(istioActuatorSettings),
   },
 ];
 
