@@ -58,7 +58,11 @@ cp="$KAFKA_LIB/*"
 log4j="-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties -Dkafka.logs.dir=$KAFKA_CACHE"
 if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
   # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  # One in 64 starts with '-', which the storage tool's argument parser takes for an option: draw again.
+  cluster_id=-
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
   if [ "${#cluster_id}" -ne 22 ]; then
     echo "meshloop infra: could not make a Kafka cluster id (got '$cluster_id'); are head and base64 (coreutils) on PATH?" >&2
     exit 1
