@@ -5,6 +5,9 @@ import { iso } from "./format.ts";
 import { canaryController, canaryEffective } from "./controllers/canary.ts";
 import { ejectionController } from "./controllers/ejection.ts";
 import { retriesController } from "./controllers/retries.ts";
+import { initialScalingState, scalingController } from "./controllers/scaling.ts";
+import { failoverController, initialFailoverState } from "./controllers/failover.ts";
+import { backpressureController, initialBackpressureState } from "./controllers/backpressure.ts";
 import { composeDesiredState, sameDesiredState } from "./guardrails/compose.ts";
 import { nextGeneration } from "./guardrails/generation.ts";
 import { selectAction } from "./guardrails/priority.ts";
@@ -62,7 +65,7 @@ export interface Evaluation {
 }
 
 interface Candidate {
-  readonly name: "canary" | "ejection" | "retries";
+  readonly name: "canary" | "ejection" | "retries" | "scaling" | "failover" | "backpressure";
   readonly out: ControllerOutput<unknown>;
 }
 
@@ -90,10 +93,17 @@ export function evaluateTarget(
   const canaryOut = canaryController(state.canary, fresh, { ...policy.canary, checkShare: !dryRun }, now);
   const ejectionOut = ejectionController(state.ejection, fresh, { ...policy.ejection, mesh: state.target.mesh }, now);
   const retriesOut = retriesController(state.retries, fresh, policy.retries, now);
+  // States stored before a controller existed lack its part: it starts from its initial state.
+  const scalingOut = scalingController(state.scaling ?? initialScalingState(), fresh, policy.scaling, now);
+  const failoverOut = failoverController(state.failover ?? initialFailoverState(), fresh, { ...policy.failover, mesh: state.target.mesh }, now);
+  const backpressureOut = backpressureController(state.backpressure ?? initialBackpressureState(), fresh, policy.backpressure, now);
   const candidates: Candidate[] = [
     { name: "canary", out: canaryOut },
     { name: "ejection", out: ejectionOut },
     { name: "retries", out: retriesOut },
+    { name: "scaling", out: scalingOut },
+    { name: "failover", out: failoverOut },
+    { name: "backpressure", out: backpressureOut },
   ];
 
   // Trust: an incomplete window (or the service's own reason) pauses every action, announced once.
@@ -156,6 +166,9 @@ export function evaluateTarget(
     canary: pick("canary", canaryOut),
     ejection: pick("ejection", ejectionOut),
     retries: pick("retries", retriesOut),
+    scaling: pick("scaling", scalingOut),
+    failover: pick("failover", failoverOut),
+    backpressure: pick("backpressure", backpressureOut),
     pause,
   };
   const reports: ControllerReport[] = candidates.map((c) => ({

@@ -11,6 +11,12 @@ export { ejectionController, initialEjectionState } from "./controllers/ejection
 export type { EjectionSettings, EjectionState, InstanceRecord } from "./controllers/ejection.ts";
 export { initialRetriesState, retriesController } from "./controllers/retries.ts";
 export type { RetriesState } from "./controllers/retries.ts";
+export { initialScalingState, scalingController } from "./controllers/scaling.ts";
+export type { ScaleUp, ScalingState } from "./controllers/scaling.ts";
+export { failoverController, initialFailoverState, localityKey } from "./controllers/failover.ts";
+export type { FailoverSettings, FailoverState, LocalityRecord } from "./controllers/failover.ts";
+export { backpressureController, connectionLimitsFor, initialBackpressureState } from "./controllers/backpressure.ts";
+export type { BackpressureState } from "./controllers/backpressure.ts";
 export { CONTEXT_DEFAULTS, evaluateTarget, guardrailEvidence, markEffective, recordActuation } from "./evaluate.ts";
 export type { ControllerReport, EvaluateContext, Evaluation } from "./evaluate.ts";
 export { canonical, composeDesiredState, sameDesiredState } from "./guardrails/compose.ts";
@@ -41,6 +47,9 @@ export {
   policyFileSchema,
   policySchema,
   retriesPolicySchema,
+  scalingPolicySchema,
+  failoverPolicySchema,
+  backpressurePolicySchema,
   selectorSchema,
 } from "./policy/schema.ts";
 export type {
@@ -51,6 +60,9 @@ export type {
   PolicyFile,
   PolicyInput,
   RetriesPolicy,
+  ScalingPolicy,
+  FailoverPolicy,
+  BackpressurePolicy,
   Selector,
 } from "./policy/schema.ts";
 export { matches, policyWith, selectPolicy } from "./policy/select.ts";

@@ -6,6 +6,12 @@ import { initialEjectionState } from "./controllers/ejection.ts";
 import type { EjectionState } from "./controllers/ejection.ts";
 import { initialRetriesState } from "./controllers/retries.ts";
 import type { RetriesState } from "./controllers/retries.ts";
+import { initialScalingState } from "./controllers/scaling.ts";
+import type { ScalingState } from "./controllers/scaling.ts";
+import { initialFailoverState } from "./controllers/failover.ts";
+import type { FailoverState } from "./controllers/failover.ts";
+import { initialBackpressureState } from "./controllers/backpressure.ts";
+import type { BackpressureState } from "./controllers/backpressure.ts";
 import type { ActionSeconds } from "./guardrails/limits.ts";
 
 /**
@@ -23,6 +29,10 @@ export interface TargetState {
   readonly canary: CanaryState;
   readonly ejection: EjectionState;
   readonly retries: RetriesState;
+  /** Optional for states stored before the controller existed; evaluateTarget starts those from the initial state. */
+  readonly scaling?: ScalingState;
+  readonly failover?: FailoverState;
+  readonly backpressure?: BackpressureState;
   /** Event times of this target's actions, for the per-minute limit (only the last minute is kept). */
   readonly actionTimes: readonly number[];
   readonly lastActionMs: number | null;
@@ -66,6 +76,9 @@ export function initialTargetState(target: TargetRef, lastKnownGeneration = 0): 
     canary: initialCanaryState(),
     ejection: initialEjectionState(),
     retries: initialRetriesState(),
+    scaling: initialScalingState(),
+    failover: initialFailoverState(),
+    backpressure: initialBackpressureState(),
     actionTimes: [],
     lastActionMs: null,
     pause: null,

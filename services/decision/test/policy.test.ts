@@ -96,7 +96,9 @@ test("errors name the file, the path inside it, the line, and what is allowed", 
 test("the defaults table has a row for every setting and shows the schema's own defaults", () => {
   const rows = policyDefaults();
   const defaults = policyWith() as unknown as Record<string, Record<string, unknown>>;
-  const settings = ["guardrails", "canary", "ejection", "retries"].flatMap((section) => Object.keys(defaults[section]!).map((k) => `${section}.${k}`));
+  const sections = Object.keys(defaults).filter((k) => k !== "name" && k !== "selector");
+  assert.ok(sections.includes("scaling"));
+  const settings = sections.flatMap((section) => Object.keys(defaults[section]!).map((k) => `${section}.${k}`));
   assert.deepEqual(rows.map((r) => r.setting).sort(), settings.sort());
   const byName = new Map(rows.map((r) => [r.setting, r.default]));
   assert.equal(byName.get("canary.steps"), "[5,10,25,50,100]");

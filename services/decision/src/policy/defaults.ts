@@ -2,7 +2,7 @@ import { duration, pct, quantileName } from "../format.ts";
 import { policySchema } from "./schema.ts";
 
 // Settings holding durations (milliseconds once parsed), shown as durations.
-const DURATION_KEY = /(cooldown|interval|Time|Timeout|timeout)$/;
+const DURATION_KEY = /(cooldown|interval|Time|Timeout|timeout|Stabilization|Period|Horizon)$/;
 
 /**
  * The defaults of every policy setting in one table, with where they come from; docs render it and a test checks
@@ -49,6 +49,36 @@ const ROWS: readonly Omit<DefaultRow, "default">[] = [
   { setting: "retries.enableAboveErrorRate", meaning: "error rate above which retries are turned on", source: "meshloop" },
   { setting: "retries.saturationLatencyIncrease", meaning: "p50 rise over its EWMA, with rising load, that means saturation", source: "meshloop" },
   { setting: "retries.ewmaAlpha", meaning: "weight of the newest window in the EWMAs", source: "meshloop" },
+  { setting: "scaling.enabled", meaning: "replica recommendations from load", source: "meshloop" },
+  { setting: "scaling.ownedByAutoscaler", meaning: "an autoscaler owns the replica count: publish recommendations (mode recommend), never apply", source: "meshloop" },
+  { setting: "scaling.targetCpuUtilization", meaning: "target mean CPU utilization per instance (null: not used)", source: "meshloop" },
+  { setting: "scaling.targetRequestsPerReplica", meaning: "target requests per second per instance (null: not used)", source: "meshloop" },
+  { setting: "scaling.tolerance", meaning: "no change while observed / target is within 1 ± this", source: "Kubernetes HPA 0.1" },
+  { setting: "scaling.minReplicas", meaning: "fewest replicas recommended", source: "Kubernetes HPA" },
+  { setting: "scaling.maxReplicas", meaning: "most replicas recommended", source: "meshloop" },
+  { setting: "scaling.scaleDownStabilization", meaning: "a scale-down uses the highest recommendation over this long", source: "Kubernetes HPA 300 s" },
+  { setting: "scaling.scaleUpPercent", meaning: "per scale-up period at most this percent more replicas…", source: "Kubernetes HPA 100%" },
+  { setting: "scaling.scaleUpReplicas", meaning: "…or this many more, whichever is larger", source: "Kubernetes HPA 4 pods" },
+  { setting: "scaling.scaleUpPeriod", meaning: "the period of the scale-up limit", source: "Kubernetes HPA 15 s" },
+  { setting: "failover.enabled", meaning: "shift traffic away from a failing locality", source: "meshloop" },
+  { setting: "failover.level", meaning: "localities judged as region/zone or region", source: "meshloop" },
+  { setting: "failover.minSuccessRate", meaning: "a locality below this success rate, while another is healthy, is failing", source: "meshloop" },
+  { setting: "failover.restoreSuccessRate", meaning: "success rate at which traffic goes back (hysteresis)", source: "meshloop" },
+  { setting: "failover.minRequests", meaning: "requests a locality needs in a window to be judged", source: "meshloop" },
+  { setting: "failover.unhealthyWindows", meaning: "consecutive failing windows before traffic is shifted", source: "meshloop" },
+  { setting: "failover.recoveryWindows", meaning: "consecutive healthy windows before traffic goes back", source: "meshloop" },
+  { setting: "failover.holdTime", meaning: "without evidence, traffic goes back (half-open) after this, times consecutive failovers", source: "meshloop (as Envoy's ejection time)" },
+  { setting: "failover.maxHoldTime", meaning: "cap of the hold time", source: "meshloop" },
+  { setting: "backpressure.enabled", meaning: "adaptive connection limits on saturation", source: "meshloop" },
+  { setting: "backpressure.interval", meaning: "at most one change of connection limits per target in this time", source: "meshloop (pools are rebuilt on each change)" },
+  { setting: "backpressure.buffer", meaning: "saturated when p50 > (1 + buffer) × minimum p50; gradient = (1 + buffer) × min / sample", source: "Envoy adaptive concurrency 25%" },
+  { setting: "backpressure.saturatedWindows", meaning: "consecutive saturated windows before limits are lowered", source: "meshloop" },
+  { setting: "backpressure.recoveredWindows", meaning: "consecutive windows under (1 + buffer / 2) × minimum before limits are raised", source: "meshloop" },
+  { setting: "backpressure.minLimit", meaning: "lowest connection/request limit", source: "Envoy adaptive concurrency min 3" },
+  { setting: "backpressure.maxLimit", meaning: "highest limit; reaching it hands the limits back to the mesh", source: "Envoy circuit breakers 1024" },
+  { setting: "backpressure.minRequests", meaning: "requests a window needs for its latency to count", source: "meshloop" },
+  { setting: "backpressure.minRttHorizon", meaning: "the minimum p50 is taken over this long", source: "meshloop" },
+  { setting: "backpressure.leaseTime", meaning: "limits are handed back after this long without saturation", source: "meshloop" },
 ];
 
 export function policyDefaults(): DefaultRow[] {

@@ -114,6 +114,65 @@ export const retriesPolicySchema = strict({
   ewmaAlpha: z.number().gt(0).max(1).default(0.2),
 });
 
+export const scalingPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** An autoscaler (HPA, KEDA) owns the replica count: counts are published as recommendations, never applied. */
+  ownedByAutoscaler: z.boolean().default(false),
+  /** Target mean CPU utilization of the instances (1 = 100% of their request); null: not a scaling metric. */
+  targetCpuUtilization: z.number().gt(0).max(10).nullable().default(0.7),
+  /** Target requests per second per instance; null: not a scaling metric. */
+  targetRequestsPerReplica: z.number().gt(0).nullable().default(null),
+  /** No change while observed / target is within 1 ± this. */
+  tolerance: ratio().default(0.1),
+  minReplicas: z.int().min(1).default(1),
+  maxReplicas: z.int().min(1).default(100),
+  /** A scale-down uses the highest recommendation over this long. */
+  scaleDownStabilization: durationMs().default(300_000),
+  /** Per scale-up period, at most this percent more replicas or scaleUpReplicas more, whichever is larger. */
+  scaleUpPercent: z.number().min(0).default(100),
+  scaleUpReplicas: z.int().min(0).default(4),
+  scaleUpPeriod: durationMs(1000).default(15_000),
+}).refine((s) => s.minReplicas <= s.maxReplicas, { error: "minReplicas must not be above maxReplicas", path: ["minReplicas"] });
+
+export const failoverPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** Localities judged as `region/zone` or as `region`. */
+  level: z.enum(["zone", "region"]).default("zone"),
+  /** A locality below this success rate (with enough volume, while another is healthy) is failing. */
+  minSuccessRate: ratio().default(0.95),
+  /** Traffic goes back once the locality is at or above this success rate again (hysteresis). */
+  restoreSuccessRate: ratio().default(0.99),
+  /** Requests a locality needs in a window to be judged. */
+  minRequests: z.int().min(1).default(100),
+  /** Consecutive failing windows before traffic is shifted away. */
+  unhealthyWindows: z.int().min(1).default(2),
+  /** Consecutive healthy windows (with volume) before traffic goes back. */
+  recoveryWindows: z.int().min(1).default(6),
+  /** Without evidence of recovery, traffic goes back (half-open) after this, times consecutive failovers, capped. */
+  holdTime: durationMs(1000).default(300_000),
+  maxHoldTime: durationMs(1000).default(1_800_000),
+});
+
+export const backpressurePolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** At most one change of connection limits per this long: each change rebuilds the proxies' connection pools. */
+  interval: durationMs(1000).default(60_000),
+  /** Saturated when the p50 is above (1 + buffer) x the minimum p50 observed (Envoy's gradient buffer 25%). */
+  buffer: ratio(10).default(0.25),
+  /** Consecutive saturated windows before limits are lowered. */
+  saturatedWindows: z.int().min(1).default(3),
+  /** Consecutive recovered windows (p50 under (1 + buffer / 2) x the minimum) before limits are raised. */
+  recoveredWindows: z.int().min(1).default(3),
+  minLimit: z.int().min(1).default(3),
+  maxLimit: z.int().min(1).default(1024),
+  /** Requests a window needs for its latency to count. */
+  minRequests: z.int().min(1).default(100),
+  /** The minimum p50 is taken over this long. */
+  minRttHorizon: durationMs(60_000).default(1_800_000),
+  /** Without saturation for this long, the limits are handed back to the mesh's own settings. */
+  leaseTime: durationMs(60_000).default(600_000),
+}).refine((s) => s.minLimit <= s.maxLimit, { error: "minLimit must not be above maxLimit", path: ["minLimit"] });
+
 export const guardrailPolicySchema = strict({
   /** Least time between two actions on a target; the loop's measured dead time raises it further. */
   cooldown: durationMs().default(30_000),
@@ -129,6 +188,9 @@ export const policySchema = strict({
   canary: canaryPolicySchema.default(canaryPolicySchema.parse({})),
   ejection: ejectionPolicySchema.default(ejectionPolicySchema.parse({})),
   retries: retriesPolicySchema.default(retriesPolicySchema.parse({})),
+  scaling: scalingPolicySchema.default(scalingPolicySchema.parse({})),
+  failover: failoverPolicySchema.default(failoverPolicySchema.parse({})),
+  backpressure: backpressurePolicySchema.default(backpressurePolicySchema.parse({})),
 });
 
 export const policyFileSchema = strict({
@@ -149,6 +211,9 @@ export type QuantileToleranceSetting = z.output<typeof quantileToleranceSchema>;
 export type CanaryPolicy = z.output<typeof canaryPolicySchema>;
 export type EjectionPolicy = z.output<typeof ejectionPolicySchema>;
 export type RetriesPolicy = z.output<typeof retriesPolicySchema>;
+export type ScalingPolicy = z.output<typeof scalingPolicySchema>;
+export type FailoverPolicy = z.output<typeof failoverPolicySchema>;
+export type BackpressurePolicy = z.output<typeof backpressurePolicySchema>;
 export type GuardrailPolicy = z.output<typeof guardrailPolicySchema>;
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
