@@ -3,6 +3,7 @@ import type { ControlCommand, Decision, DesiredState, PauseNotice } from "@meshl
 import type { ControllerOutput } from "./controller.ts";
 import { canaryCommand } from "./controllers/canary.ts";
 import type { CanaryState } from "./controllers/canary-state.ts";
+import { approvedDenials, callerKey, liveRejections, rejectionUntil } from "./approval.ts";
 import { composeDesiredState } from "./guardrails/compose.ts";
 import { nextGeneration } from "./guardrails/generation.ts";
 import { iso } from "./format.ts";
@@ -12,8 +13,8 @@ import type { GlobalState, TargetState } from "./target-state.ts";
  * Operators' commands, as pure state changes. Freeze and unfreeze hold or resume actions (a target's, or all without
  * a target) and are announced as pause notices. Release hands a target back to the mesh with an empty desired state.
  * canary-start and canary-abort go to the canary controller; an abort is an operator's decision and goes out at
- * once, whatever the cooldown. Approve and reject need a decision awaiting approval: this core publishes none yet
- * (the security controller is not built), so they are answered as unknown.
+ * once, whatever the cooldown. Approve and reject answer the decision awaiting approval (approval.ts): approve
+ * publishes its change as a new decision with a new generation; reject drops it.
  * Decisions for commands take their generation from the target's last window end, like any other.
  */
 
@@ -70,8 +71,24 @@ export function applyControl(state: TargetState | null, global: GlobalState, com
       return { ...out, global, notices: [], reason: result.reason };
     }
     case "approve":
-    case "reject":
-      return { state, global, decision: null, notices: [], reason: `no decision ${command.decisionId ?? ""} awaits approval` };
+    case "reject": {
+      const awaiting = state.awaitingApproval ?? null;
+      if (awaiting === null || awaiting.decisionId !== command.decisionId) {
+        const other = awaiting === null ? "" : ` (${awaiting.decisionId} does)`;
+        return { state, global, decision: null, notices: [], reason: `no decision ${command.decisionId ?? ""} awaits approval${other}` };
+      }
+      const atMs = Date.parse(at);
+      if (command.command === "reject") {
+        const until = rejectionUntil(awaiting, atMs);
+        const rejected = [...liveRejections(state.rejectedCallers, atMs), ...awaiting.deniedCallers.map((d) => ({ caller: callerKey(d, state.target.namespace), untilMs: until }))];
+        return { state: { ...state, awaitingApproval: null, rejectedCallers: rejected }, global, decision: null, notices: [], reason: `${awaiting.decisionId} rejected by ${by}: not applied, and its callers are not proposed again before ${iso(until)}` };
+      }
+      const nowMs = state.lastWindowEndMs ?? atMs;
+      const deniedCallers = approvedDenials(state.desired.deniedCallers, awaiting, atMs, nowMs);
+      const desired = composeDesiredState(state.desired, { deniedCallers }, nowMs);
+      const out = decide({ ...state, awaitingApproval: null }, desired, `Approved by ${by}: ${awaiting.reason}`, command);
+      return { ...out, global, notices: [], reason: `${awaiting.decisionId} approved: published as ${out.decision.decisionId}` };
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import { nextLeaseExpiry, pruneExpiredLeases, targetKey } from "@meshloop/contracts";
-import type { ActuationResult, Controller, Decision, Evidence, PauseNotice, WindowAggregate } from "@meshloop/contracts";
+import { callerKey, liveRejections } from "./approval.ts";
+import type { AwaitingApproval } from "./approval.ts";
+import type { ActuationResult, Controller, Decision, DeniedCaller, Evidence, PauseNotice, WindowAggregate } from "@meshloop/contracts";
 import type { ActionKind, ControllerOutput, Proposal } from "./controller.ts";
 import { iso } from "./format.ts";
 import { canaryController, canaryEffective } from "./controllers/canary.ts";
@@ -8,6 +10,8 @@ import { retriesController } from "./controllers/retries.ts";
 import { initialScalingState, scalingController } from "./controllers/scaling.ts";
 import { failoverController, initialFailoverState } from "./controllers/failover.ts";
 import { backpressureController, initialBackpressureState } from "./controllers/backpressure.ts";
+import { initialSecurityState, securityController } from "./controllers/security.ts";
+import { initialRoutingState, routingController } from "./controllers/routing.ts";
 import { composeDesiredState, sameDesiredState } from "./guardrails/compose.ts";
 import { nextGeneration } from "./guardrails/generation.ts";
 import { selectAction } from "./guardrails/priority.ts";
@@ -65,7 +69,7 @@ export interface Evaluation {
 }
 
 interface Candidate {
-  readonly name: "canary" | "ejection" | "retries" | "scaling" | "failover" | "backpressure";
+  readonly name: "canary" | "ejection" | "retries" | "scaling" | "failover" | "backpressure" | "security" | "routing";
   readonly out: ControllerOutput<unknown>;
 }
 
@@ -97,13 +101,22 @@ export function evaluateTarget(
   const scalingOut = scalingController(state.scaling ?? initialScalingState(), fresh, policy.scaling, now);
   const failoverOut = failoverController(state.failover ?? initialFailoverState(), fresh, { ...policy.failover, mesh: state.target.mesh }, now);
   const backpressureOut = backpressureController(state.backpressure ?? initialBackpressureState(), fresh, policy.backpressure, now);
+  const routingSettings = { ...policy.routing, canaryActive: state.canary.phase !== "idle", current: state.desired.weights };
+  const routingOut = routingController(state.routing ?? initialRoutingState(), fresh, routingSettings, now);
+  const denied = pruneExpiredLeases(state.desired, now).deniedCallers;
+  const awaiting = state.awaitingApproval ?? null;
+  const rejected = liveRejections(state.rejectedCallers, now);
+  const suppressed = new Set([...(awaiting?.deniedCallers ?? []).map((d) => callerKey(d, state.target.namespace)), ...rejected.map((r) => r.caller)]);
+  const securityOut = securityController(state.security ?? initialSecurityState(), fresh, { ...policy.security, target: state.target, denied, suppressed }, now);
   const candidates: Candidate[] = [
     { name: "canary", out: canaryOut },
     { name: "ejection", out: ejectionOut },
     { name: "retries", out: retriesOut },
+    { name: "routing", out: routingOut },
     { name: "scaling", out: scalingOut },
     { name: "failover", out: failoverOut },
     { name: "backpressure", out: backpressureOut },
+    { name: "security", out: securityOut },
   ];
 
   // Trust: an incomplete window (or the service's own reason) pauses every action, announced once.
@@ -169,6 +182,9 @@ export function evaluateTarget(
     scaling: pick("scaling", scalingOut),
     failover: pick("failover", failoverOut),
     backpressure: pick("backpressure", backpressureOut),
+    security: pick("security", securityOut),
+    routing: pick("routing", routingOut),
+    rejectedCallers: rejected,
     pause,
   };
   const reports: ControllerReport[] = candidates.map((c) => ({
@@ -184,8 +200,10 @@ export function evaluateTarget(
     return { state: next, global: nextGlobal, decision: null, notices, replay: false, reports, action: null };
   }
   const proposal: Proposal | null = winner?.out.proposal ?? null;
-  const desired = composeDesiredState(state.desired, proposal?.parts ?? {}, now);
   const generation = nextGeneration(state.generation, now);
+  const approval = proposal !== null && proposal.requiresApproval ? awaitingOf(state, proposal, awaiting, denied, generation, now, winner!.out.reason) : null;
+  const parts = approval === null ? (proposal?.parts ?? {}) : { ...proposal!.parts, deniedCallers: [...denied, ...approval.deniedCallers] };
+  const desired = composeDesiredState(state.desired, parts, now);
   const controllers: Controller[] = proposal === null ? ["guardrail"] : leaseChanged ? [proposal.controller, "guardrail"] : [proposal.controller];
   const leaseNote = leaseChanged ? "Leases that ran out were removed (ejections or denials restored)." : "";
   const reason = proposal === null ? leaseNote : `${winner!.out.reason}${leaseChanged ? ` ${leaseNote}` : ""}`;
@@ -197,7 +215,7 @@ export function evaluateTarget(
     controllers,
     reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason,
     evidence: (winner?.out.evidence ?? []).slice(0, MAX_EVIDENCE),
-    requiresApproval: proposal?.requiresApproval ?? false,
+    requiresApproval: approval !== null,
     dryRun,
     windowEndMs: now,
     createdAt: context.createdAt ?? iso(now),
@@ -205,9 +223,11 @@ export function evaluateTarget(
   next = {
     ...next,
     generation,
-    desired,
+    // A change awaiting approval is kept aside: the next decisions build on what is in force, not on it.
+    desired: approval === null ? desired : state.desired,
+    awaitingApproval: approval ?? awaiting,
     // A decision carries the whole state, so once it is applied so are the earlier changes still pending.
-    pending: { generation, controllers: [...new Set([...(state.pending?.controllers ?? []), ...controllers])] },
+    pending: approval !== null ? state.pending : { generation, controllers: [...new Set([...(state.pending?.controllers ?? []), ...controllers])] },
     ...(proposal === null
       ? {}
       : { actionTimes: [...recentActions(state.actionTimes, now), now], lastActionMs: now }),
@@ -239,6 +259,20 @@ export function recordActuation(state: TargetState, result: ActuationResult, pro
 export function markEffective(state: TargetState, controllers: readonly Controller[], effectiveFromMs: number): TargetState {
   const canary = controllers.includes("canary") || controllers.includes("operator") ? canaryEffective(state.canary, effectiveFromMs) : state.canary;
   return { ...state, canary, pending: null };
+}
+
+/** The proposal kept aside for approval; a proposal while another awaits adds to it (both wait under the new id). */
+function awaitingOf(state: TargetState, proposal: Proposal, awaiting: AwaitingApproval | null, denied: readonly DeniedCaller[], generation: number, now: number, reason: string): AwaitingApproval {
+  const inForce = new Set(denied.map((d) => d.identity));
+  const proposed = (proposal.parts.deniedCallers ?? []).filter((d) => !inForce.has(d.identity));
+  const earlier = (awaiting?.deniedCallers ?? []).filter((d) => !proposed.some((p) => p.identity === d.identity));
+  return {
+    decisionId: `${targetKey(state.target)}@${generation}`,
+    generation,
+    reason,
+    proposedAtMs: now,
+    deniedCallers: [...earlier, ...proposed],
+  };
 }
 
 function notice(state: TargetState, paused: boolean, reason: string, now: number): PauseNotice {

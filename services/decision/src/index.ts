@@ -17,6 +17,12 @@ export { failoverController, initialFailoverState, localityKey } from "./control
 export type { FailoverSettings, FailoverState, LocalityRecord } from "./controllers/failover.ts";
 export { backpressureController, connectionLimitsFor, initialBackpressureState } from "./controllers/backpressure.ts";
 export type { BackpressureState } from "./controllers/backpressure.ts";
+export { initialSecurityState, securityController } from "./controllers/security.ts";
+export { initialRoutingState, routingController } from "./controllers/routing.ts";
+export type { RoutingSettings, RoutingState, VersionHealth } from "./controllers/routing.ts";
+export type { CallerRecord, SecurityState, SecuritySettings } from "./controllers/security.ts";
+export { approvedDenials, callerKey, liveRejections, rejectionUntil } from "./approval.ts";
+export type { AwaitingApproval, RejectedCaller } from "./approval.ts";
 export { CONTEXT_DEFAULTS, evaluateTarget, guardrailEvidence, markEffective, recordActuation } from "./evaluate.ts";
 export type { ControllerReport, EvaluateContext, Evaluation } from "./evaluate.ts";
 export { canonical, composeDesiredState, sameDesiredState } from "./guardrails/compose.ts";
@@ -50,6 +56,8 @@ export {
   scalingPolicySchema,
   failoverPolicySchema,
   backpressurePolicySchema,
+  routingPolicySchema,
+  securityPolicySchema,
   selectorSchema,
 } from "./policy/schema.ts";
 export type {
@@ -63,6 +71,8 @@ export type {
   ScalingPolicy,
   FailoverPolicy,
   BackpressurePolicy,
+  RoutingPolicy,
+  SecurityPolicy,
   Selector,
 } from "./policy/schema.ts";
 export { matches, policyWith, selectPolicy } from "./policy/select.ts";

@@ -12,6 +12,11 @@ import { initialFailoverState } from "./controllers/failover.ts";
 import type { FailoverState } from "./controllers/failover.ts";
 import { initialBackpressureState } from "./controllers/backpressure.ts";
 import type { BackpressureState } from "./controllers/backpressure.ts";
+import { initialSecurityState } from "./controllers/security.ts";
+import { initialRoutingState } from "./controllers/routing.ts";
+import type { RoutingState } from "./controllers/routing.ts";
+import type { SecurityState } from "./controllers/security.ts";
+import type { AwaitingApproval, RejectedCaller } from "./approval.ts";
 import type { ActionSeconds } from "./guardrails/limits.ts";
 
 /**
@@ -33,6 +38,12 @@ export interface TargetState {
   readonly scaling?: ScalingState;
   readonly failover?: FailoverState;
   readonly backpressure?: BackpressureState;
+  readonly security?: SecurityState;
+  readonly routing?: RoutingState;
+  /** A decision published for approval whose change is kept aside until an operator approves it. */
+  readonly awaitingApproval?: AwaitingApproval | null;
+  /** Callers whose proposed denial an operator rejected, not proposed again until then. */
+  readonly rejectedCallers?: readonly RejectedCaller[];
   /** Event times of this target's actions, for the per-minute limit (only the last minute is kept). */
   readonly actionTimes: readonly number[];
   readonly lastActionMs: number | null;
@@ -79,6 +90,10 @@ export function initialTargetState(target: TargetRef, lastKnownGeneration = 0): 
     scaling: initialScalingState(),
     failover: initialFailoverState(),
     backpressure: initialBackpressureState(),
+    security: initialSecurityState(),
+    routing: initialRoutingState(),
+    awaitingApproval: null,
+    rejectedCallers: [],
     actionTimes: [],
     lastActionMs: null,
     pause: null,

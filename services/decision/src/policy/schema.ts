@@ -173,6 +173,48 @@ export const backpressurePolicySchema = strict({
   leaseTime: durationMs(60_000).default(600_000),
 }).refine((s) => s.minLimit <= s.maxLimit, { error: "minLimit must not be above maxLimit", path: ["minLimit"] });
 
+export const routingPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** Weight of the newest window in each version's EWMA of error rate and p50 latency. */
+  ewmaAlpha: z.number().gt(0).max(1).default(0.3),
+  /** Most weight points moved per decision. */
+  maxStep: z.int().min(1).max(50).default(10),
+  /** No version goes below this weight while it serves (it keeps the evidence coming). */
+  minWeight: z.int().min(0).max(50).default(5),
+  /** No change while every target weight is within this many points of the current one. */
+  deadBand: z.int().min(0).max(50).default(5),
+  /** Requests a version needs in a window for the window to count in its EWMAs. */
+  minRequests: z.int().min(1).default(50),
+  /** Score of a version = 1 / (p50 ms x (1 + errorPenalty x error rate)); weights follow the scores. */
+  errorPenalty: z.number().min(0).default(20),
+});
+
+export const securityPolicySchema = strict({
+  enabled: z.boolean().default(false),
+  /** `propose`: decisions wait for `meshloop approve`; `enforce`: denials are applied at once. */
+  mode: z.enum(["propose", "enforce"]).default("propose"),
+  /** A sensitive service treats any never-seen caller (after the learning period) as an incident. */
+  sensitive: z.boolean().default(false),
+  /** After meshloop first watches the target, callers are learned, not judged, for this long. */
+  learningPeriod: durationMs(0).default(86_400_000),
+  /** 401/403 answers to one caller in a window, at least this many and this share of its requests, are a spike... */
+  minAuthFailures: z.int().min(1).default(20),
+  authFailureShare: ratio().default(0.5),
+  /** ...and at least this many times the caller's usual share (its EWMA). */
+  authFailureSpikeFactor: z.number().min(1).default(3),
+  /** A caller's request rate this many robust standard deviations over its EWMA is an anomaly. */
+  rateZScore: z.number().gt(0).default(6),
+  /** Rates below this (requests per second) are never anomalies. */
+  minAnomalousRate: z.number().min(0).default(5),
+  /** Windows of a caller's history before its rate is judged. */
+  baselineWindows: z.int().min(1).default(12),
+  ewmaAlpha: z.number().gt(0).max(1).default(0.1),
+  /** A denial lasts this long unless renewed; then the caller is allowed again. */
+  denyLeaseTime: durationMs(60_000).default(3_600_000),
+  /** For caller identities: the mesh's trust domain (SPIFFE ids spiffe://<trustDomain>/ns/<namespace>/sa/<service>). */
+  trustDomain: z.string().min(1).default("cluster.local"),
+});
+
 export const guardrailPolicySchema = strict({
   /** Least time between two actions on a target; the loop's measured dead time raises it further. */
   cooldown: durationMs().default(30_000),
@@ -191,6 +233,8 @@ export const policySchema = strict({
   scaling: scalingPolicySchema.default(scalingPolicySchema.parse({})),
   failover: failoverPolicySchema.default(failoverPolicySchema.parse({})),
   backpressure: backpressurePolicySchema.default(backpressurePolicySchema.parse({})),
+  routing: routingPolicySchema.default(routingPolicySchema.parse({})),
+  security: securityPolicySchema.default(securityPolicySchema.parse({})),
 });
 
 export const policyFileSchema = strict({
@@ -214,6 +258,8 @@ export type RetriesPolicy = z.output<typeof retriesPolicySchema>;
 export type ScalingPolicy = z.output<typeof scalingPolicySchema>;
 export type FailoverPolicy = z.output<typeof failoverPolicySchema>;
 export type BackpressurePolicy = z.output<typeof backpressurePolicySchema>;
+export type RoutingPolicy = z.output<typeof routingPolicySchema>;
+export type SecurityPolicy = z.output<typeof securityPolicySchema>;
 export type GuardrailPolicy = z.output<typeof guardrailPolicySchema>;
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
