@@ -21,12 +21,12 @@ test("every mesh has an entry for every part, with a how or a reason", () => {
   }
 });
 
-test("only the lab ejects a chosen instance, and the lab supports everything natively", () => {
+test("only the lab ejects a chosen instance; the lab's data plane has no locality routing, rate limiter or detector", () => {
   assert.deepEqual(
     MESHES.filter((mesh) => capabilityOf(mesh, "ejectChosenInstance").support !== "unsupported"),
     ["lab"],
   );
-  assert.ok(CAPABILITY_PARTS.every((part) => capabilityOf("lab", part).support === "native"));
+  assert.deepEqual(CAPABILITY_PARTS.filter((part) => capabilityOf("lab", part).support !== "native"), ["ejectionTuning", "localityFailover", "rateLimit"]);
 });
 
 test("the meshes' known gaps", () => {
@@ -65,4 +65,5 @@ test("unsupportedParts names what a mesh cannot do of a desired state, with reas
   assert.match(linkerd[1]!.reason, /no connection-pool limits/);
   assert.deepEqual(unsupportedParts("istio", state).map((u) => u.part), ["ejectChosenInstance"]);
   assert.deepEqual(unsupportedParts("lab", state), []);
+  assert.deepEqual(unsupportedParts("lab", desiredState({ rateLimit: { requestsPerSecond: 10 } })).map((u) => u.part), ["rateLimit"]);
 });

@@ -43,6 +43,8 @@ interface Call {
   /** For the error's context. */
   kind?: string;
   name?: string;
+  /** The caller's own cancellation, on top of the per-request timeout. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -93,6 +95,16 @@ export class ConsulClient {
     return expectBoolean(result.json, "DELETE", ref.kind, ref.name);
   }
 
+  /**
+   * `GET /v1/status/leader`: the Raft leader's address, or "" when the cluster has none (config entries can then be
+   * neither read consistently nor written). The readiness probe's view of Consul.
+   */
+  async leader(options: { signal?: AbortSignal } = {}): Promise<string> {
+    const result = await this.#call({ method: "GET", path: "/v1/status/leader", query: new URLSearchParams(), ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    if (typeof result.json === "string") return result.json;
+    throw new ConsulApiError(`Consul answered GET /v1/status/leader with ${JSON.stringify(result.json)}, not an address`, { retriable: false, context: { method: "GET", path: "/v1/status/leader" } });
+  }
+
   #scope(scope: EntryScope): URLSearchParams {
     const query = new URLSearchParams();
     const namespace = scope.namespace ?? this.#options.namespace;
@@ -132,7 +144,7 @@ export class ConsulClient {
         method: call.method,
         headers,
         ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
+        signal: call.signal === undefined ? AbortSignal.timeout(this.#options.timeoutMs ?? 10_000) : AbortSignal.any([call.signal, AbortSignal.timeout(this.#options.timeoutMs ?? 10_000)]),
       });
     } catch (error) {
       const reason = redact(error instanceof Error ? error.message : String(error), token);

@@ -132,3 +132,18 @@ test("5xx and 429 are retriable, 400 is not; a dropped connection is retriable",
     (e: unknown) => e instanceof ConsulApiError && !e.retriable && e.status === 400 && /must be 100/.test(e.message) && e.context.kind === "service-splitter",
   );
 });
+
+test("leader: the Raft leader's address, \"\" without a leader; a caller's abort ends the request", async () => {
+  const client = new ConsulClient({ address: emulator.address, tokenFile });
+  assert.equal(await client.leader(), "127.0.0.1:8300");
+  assert.deepEqual([emulator.requests.at(-1)?.method, emulator.requests.at(-1)?.path], ["GET", "/v1/status/leader"]);
+  emulator.leader = "";
+  try {
+    assert.equal(await client.leader(), "");
+  } finally {
+    emulator.leader = "127.0.0.1:8300";
+  }
+  emulator.failNext(503, { body: "No cluster leader" });
+  await assert.rejects(client.leader(), (e: unknown) => e instanceof ConsulApiError && e.retriable && e.status === 503 && /No cluster leader/.test(e.message));
+  await assert.rejects(client.leader({ signal: AbortSignal.abort() }), (e: unknown) => e instanceof ConsulApiError && e.retriable && /aborted/i.test(e.message));
+});

@@ -119,3 +119,13 @@ test("beforeNextWrite runs another writer's change between a client's read and i
   assert.equal((await call("PUT", `/v1/config?cas=${read.ModifyIndex}`, { body: { Kind: "service-defaults", Name: "race", Protocol: "grpc" } })).text, "false");
   assert.deepEqual(emulator.get("service-defaults", "race")!.Meta, { owner: "team" });
 });
+
+test("GET /v1/status/leader answers the leader as a JSON string, without an ACL check; \"\" when there is none", async () => {
+  assert.deepEqual(await call("GET", "/v1/status/leader", { token: null }), { status: 200, text: '"127.0.0.1:8300"', index: String(emulator.index) });
+  emulator.leader = "";
+  try {
+    assert.equal((await call("GET", "/v1/status/leader")).text, '""');
+  } finally {
+    emulator.leader = "127.0.0.1:8300";
+  }
+});

@@ -9,7 +9,7 @@ import type { Entry } from "./entry-validation.ts";
  * Raft index for the whole store that every write moves, CreateIndex/ModifyIndex on entries, check-and-set writes and
  * deletes answering `true`/`false` with HTTP 200 (cas 0: create only), ACL tokens (`X-Consul-Token`, 403 otherwise),
  * entry and discovery-chain validation (400), Enterprise `ns`/`partition` scopes, and hooks to inject a failure or
- * another writer's change between a read and a write.
+ * another writer's change between a read and a write. `GET /v1/status/leader` answers too, for readiness probes.
  */
 export interface EmulatorOptions {
   /** ACL tokens and what they may do; absent: ACLs are off and any request passes. */
@@ -41,6 +41,8 @@ interface Failure {
 
 export class ConsulEmulator {
   readonly requests: RecordedRequest[] = [];
+  /** What `GET /v1/status/leader` answers: the leader's address, "" while the cluster has no leader. */
+  leader = "127.0.0.1:8300";
   #index: number;
   readonly #entries = new Map<string, Entry>();
   readonly #options: EmulatorOptions;
@@ -123,6 +125,8 @@ export class ConsulEmulator {
       }
       return send(res, failure.status, failure.body);
     }
+    // Consul serves its status endpoints without an ACL check.
+    if (req.method === "GET" && url.pathname === "/v1/status/leader") return sendJson(res, 200, this.leader, this.#index);
     const write = req.method === "PUT" || req.method === "DELETE";
     const denied = this.#acl(token, write);
     if (denied !== null) return send(res, 403, denied);

@@ -1,4 +1,5 @@
-import { meshSchema } from "@meshloop/contracts";
+import { capabilityOf, meshSchema } from "@meshloop/contracts";
+import type { CapabilityPart } from "@meshloop/contracts";
 import { z } from "zod";
 
 /**
@@ -247,8 +248,30 @@ export const policyFileSchema = strict({
       ctx.addIssue({ code: "custom", message: `name "${p.name}" is used by policies[${first}] already`, path: ["policies", i, "name"] });
     }
     seen.set(p.name, i);
+    // A policy for one mesh must not ask it for what it cannot do: refused at load, not discovered at actuation.
+    const mesh = p.selector.mesh;
+    if (mesh === undefined) return;
+    for (const [section, part] of NEEDS) {
+      if (!p[section].enabled) continue;
+      const capability = capabilityOf(mesh, part);
+      if (capability.support === "unsupported") {
+        ctx.addIssue({ code: "custom", message: `${mesh} cannot carry out ${section}: ${capability.reason}`, path: ["policies", i, section, "enabled"] });
+      }
+    }
   });
 });
+
+// The capability each controller cannot work without.
+const NEEDS: readonly (readonly ["canary" | "ejection" | "retries" | "scaling" | "failover" | "backpressure" | "routing" | "security", CapabilityPart])[] = [
+  ["canary", "weights"],
+  ["routing", "weights"],
+  ["ejection", "ejectionTuning"],
+  ["retries", "retries"],
+  ["scaling", "replicas"],
+  ["failover", "localityFailover"],
+  ["backpressure", "connectionLimits"],
+  ["security", "denyCaller"],
+];
 
 export type Selector = z.output<typeof selectorSchema>;
 export type QuantileToleranceSetting = z.output<typeof quantileToleranceSchema>;

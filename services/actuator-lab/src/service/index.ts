@@ -1,0 +1,3 @@
+export { createLabActuatorService } from "./actuator-service.ts";
+export { labActuatorConfig, labActuatorSettings } from "./config.ts";
+export type { LabActuatorConfig } from "./config.ts";
