@@ -7,3 +7,7 @@ export { actuationResult, planFor, settles } from "./plan.ts";
 export type { Plan } from "./plan.ts";
 export { GitopsApplier } from "./gitops-applier.ts";
 export type { GitopsApplierOptions } from "./gitops-applier.ts";
+export { KubeApplier } from "./kube-applier.ts";
+export type { KubeApplierOptions } from "./kube-applier.ts";
+export { kubeApiSettings, kubeClientOptions } from "./kube-config.ts";
+export type { KubeApiConfig } from "./kube-config.ts";

@@ -2,7 +2,9 @@ import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
 import { aggregatorSettings } from "@meshloop/aggregator/service";
 import { decisionSettings } from "@meshloop/decision/service";
+import { consulActuatorSettings } from "@meshloop/actuator-consul/service";
 import { istioActuatorSettings } from "@meshloop/actuator-istio/service";
+import { labActuatorSettings } from "@meshloop/actuator-lab/service";
 import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
@@ -39,8 +41,18 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
   },
   {
     title: "Istio actuator (`services/actuator-istio`, ops port 9104)",
-    intro: "Applies decisions for Istio targets; today as GitOps files (one per resource) that Argo CD or Flux syncs.",
+    intro: "Applies decisions for Istio targets through the Kubernetes API (server-side apply after a dry run; resourceVersion-checked updates of users' objects), or as GitOps files when MESHLOOP_ACTUATOR_GITOPS_DIR is set.",
     schema: zod.object(istioActuatorSettings),
+  },
+  {
+    title: "Consul actuator (`services/actuator-consul`, ops port 9106)",
+    intro: "Applies decisions for Consul targets as config entries through Consul's HTTP API (check-and-set writes), or as GitOps JSON files.",
+    schema: zod.object(consulActuatorSettings),
+  },
+  {
+    title: "Lab actuator (`services/actuator-lab`, ops port 9107)",
+    intro: "Applies decisions for the mesh lab's targets through the lab's admin API.",
+    schema: zod.object(labActuatorSettings),
   },
 ];
 

@@ -124,6 +124,11 @@ export class KubeClient {
     }
   }
 
+  /** Throws unless the API server answers `/version` (for readiness checks; no retries, it is asked again later). */
+  async ready(): Promise<void> {
+    await this.#once("GET", "/version", {}, undefined, undefined);
+  }
+
   async getScale(ref: ResourceRef): Promise<Scale | null> {
     const info = await this.#resource(ref);
     try {

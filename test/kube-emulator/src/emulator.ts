@@ -161,6 +161,8 @@ export class KubeEmulator {
 
   #route(request: RecordedRequest, userAgent: string): JsonObject {
     const parts = request.path.split("/").filter((p) => p !== "");
+    // What readiness checks ask; the real server answers its build info.
+    if (request.path === "/version" && request.method === "GET") return { major: "1", minor: "33", gitVersion: "v1.33.0-meshloop-emulator" };
     let group: string;
     let rest: string[];
     if (parts[0] === "api" && parts.length >= 2) {

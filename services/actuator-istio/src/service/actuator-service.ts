@@ -1,9 +1,12 @@
-import { Actuator, GitopsApplier } from "@meshloop/actuator-runtime";
+import { Actuator, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
+import type { MeshApplier } from "@meshloop/actuator-runtime";
+import { KubeClient } from "@meshloop/kube-client";
 import type { Bus } from "@meshloop/bus";
 import { openConnections } from "@meshloop/connections";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import type { StateStore } from "@meshloop/store";
 import type { IstioContext } from "../context.ts";
+import { readIstioContext } from "../read-context.ts";
 import { translateIstio } from "../translate/translate.ts";
 import type { IstioActuatorConfig } from "./config.ts";
 
@@ -26,13 +29,24 @@ function unreadCluster(nowMs: number): IstioContext {
   };
 }
 
-/** The Istio actuator: decisions for Istio targets in, Istio resources out (GitOps files), results on actuations. */
+/** The API path: read the cluster, translate, write with server-side apply or resourceVersion-checked updates. */
+function apiApplier(config: IstioActuatorConfig): { applier: MeshApplier; kube: KubeClient } {
+  const kube = new KubeClient(kubeClientOptions(config));
+  const read = { clusterDomain: config.MESHLOOP_CLUSTER_DOMAIN, ...(config.MESHLOOP_ISTIO_VERSION === undefined ? {} : { istioVersion: config.MESHLOOP_ISTIO_VERSION }) };
+  const applier = new KubeApplier<IstioContext>({ mesh: "istio", kube, read: (target, client, nowMs) => readIstioContext(client, target, nowMs, read), translate: translateIstio });
+  return { applier, kube };
+}
+
+/** The Istio actuator: decisions for Istio targets in, Istio resources out (API or GitOps files), results on actuations. */
 export function createIstioActuatorService(context: ServiceContext<IstioActuatorConfig>, shared?: { bus?: Bus; store?: StateStore }): Service {
   const { config, logger, metrics } = context;
   const connections = openConnections({ service: "actuator-istio", config, logger: logger.child({ component: "bus" }), ...(shared === undefined ? {} : { shared }) });
   const prefix = config.MESHLOOP_TOPIC_PREFIX ? `${config.MESHLOOP_TOPIC_PREFIX}.` : "";
+  const directory = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
+  const api = directory === undefined ? apiApplier(config) : null;
+  const applier = api?.applier ?? new GitopsApplier({ mesh: "istio", directory: directory!, translate: (desired, nowMs) => translateIstio(desired, unreadCluster(nowMs)) });
   const actuator = new Actuator({
-    applier: new GitopsApplier({ mesh: "istio", directory: config.MESHLOOP_ACTUATOR_GITOPS_DIR, translate: (desired, nowMs) => translateIstio(desired, unreadCluster(nowMs)) }),
+    applier,
     bus: connections.bus,
     store: connections.store,
     decisionsTopic: connections.topics.decisions,
@@ -44,12 +58,14 @@ export function createIstioActuatorService(context: ServiceContext<IstioActuator
     metrics,
   });
   context.ops.addReadinessCheck("actuator", () => connections.check());
+  // The API server answering a read is what the API path needs; a discovery call is the cheapest.
+  if (api !== null) context.ops.addReadinessCheck("kubernetes", () => api.kube.ready());
   return {
     name: "actuator-istio",
     async start() {
       await connections.ensureTopics();
       await actuator.start();
-      logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, directory: config.MESHLOOP_ACTUATOR_GITOPS_DIR }, "Istio actuator started (gitops output)");
+      logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, output: directory === undefined ? "kubernetes-api" : "gitops", directory }, "Istio actuator started");
     },
     async stop() {
       await actuator.stop();

@@ -6,73 +6,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
-import type { Bus, Consumer } from "@meshloop/bus";
-import { createKafkaBus } from "@meshloop/bus";
-import { emptyDesiredState, fromCloudEventMessage, targetKey, toCloudEventMessage, topicNames } from "@meshloop/contracts";
-import type { ActuationResult, Decision, TargetRef } from "@meshloop/contracts";
-import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import type { ServiceRuntime } from "@meshloop/runtime";
-import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, eventually, serviceEnv, uniqueName } from "@meshloop/test-harness";
-import { createIstioActuatorService, istioActuatorConfig } from "../../src/service/index.ts";
+import type { RunningActuator } from "./actuator-harness.ts";
+import { decision, startActuator } from "./actuator-harness.ts";
 
-const target: TargetRef = { mesh: "istio", namespace: "shop", service: "payments" };
 const dir = mkdtempSync(join(tmpdir(), "gitops-"));
-let lease: InfraLease;
-let bus: Bus;
-let runtime: ServiceRuntime;
-let reader: Consumer;
-const results: ActuationResult[] = [];
-let topics: ReturnType<typeof topicNames>;
+let actuator: RunningActuator;
 
 before(async () => {
-  lease = await acquireInfra();
-  const prefix = uniqueName("istio");
-  topics = topicNames(prefix);
-  bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "istio-actuator-test" });
-  const config = loadConfig(istioActuatorConfig, { env: { ...serviceEnv(lease, prefix), MESHLOOP_LOG_LEVEL: "warn", MESHLOOP_CREATE_TOPICS: "true", MESHLOOP_ACTUATOR_GITOPS_DIR: dir } });
-  runtime = await createServiceRuntime({ name: "actuator-istio", config, create: (context) => createIstioActuatorService(context) });
-  await runtime.start();
-  reader = bus.consumer({
-    groupId: uniqueName("reader"),
-    topics: [topics.actuations],
-    fromBeginning: true,
-    handler: async (batch) => {
-      for (const record of batch.records) results.push(fromCloudEventMessage(record, "dev.meshloop.actuation.v1").data);
-    },
-  });
-  await reader.start();
+  actuator = await startActuator({ MESHLOOP_ACTUATOR_GITOPS_DIR: dir });
 });
-after(async () => {
-  await reader?.stop();
-  await runtime?.stop();
-  await bus?.close();
-  await lease?.release();
-});
+after(() => actuator?.stop());
 
-function decision(generation: number, weights: Record<string, number>): Decision {
-  return {
-    decisionId: `${targetKey(target)}@${generation}`,
-    target,
-    generation,
-    desiredState: { ...emptyDesiredState(target), weights, retries: { attempts: 2, perTryTimeoutMs: 500, retryOn: ["5xx", "reset"], retriableStatusCodes: [], budget: null } },
-    controllers: ["canary"],
-    reason: "v2 passed the 5% step",
-    evidence: [],
-    requiresApproval: false,
-    dryRun: false,
-    windowEndMs: Math.floor(generation / 1000),
-    createdAt: new Date().toISOString(),
-  };
-}
-
-async function publish(d: Decision): Promise<ActuationResult> {
-  const producer = bus.producer();
-  await producer.send(topics.decisions, [toCloudEventMessage({ type: "dev.meshloop.decision.v1", id: d.decisionId, source: "/test", data: d })]);
-  await producer.close();
-  await eventually(() => results.some((r) => r.generation === d.generation), `the result of ${d.decisionId}`, 60_000);
-  return results.find((r) => r.generation === d.generation)!;
-}
+const publish = (d: Parameters<RunningActuator["publish"]>[0]) => actuator.publish(d);
 
 function files(): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
