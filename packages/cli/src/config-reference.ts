@@ -5,6 +5,7 @@ import { decisionSettings } from "@meshloop/decision/service";
 import { consulActuatorSettings } from "@meshloop/actuator-consul/service";
 import { istioActuatorSettings } from "@meshloop/actuator-istio/service";
 import { labActuatorSettings } from "@meshloop/actuator-lab/service";
+import { linkerdActuatorSettings } from "@meshloop/actuator-linkerd/service";
 import { ingestSettings } from "@meshloop/ingest";
 import { commonConfig, describeConfig } from "@meshloop/runtime";
 import { z as zod } from "zod";
@@ -43,6 +44,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Istio actuator (`services/actuator-istio`, ops port 9104)",
     intro: "Applies decisions for Istio targets through the Kubernetes API (server-side apply after a dry run; resourceVersion-checked updates of users' objects), or as GitOps files when MESHLOOP_ACTUATOR_GITOPS_DIR is set.",
     schema: zod.object(istioActuatorSettings),
+  },
+  {
+    title: "Linkerd actuator (`services/actuator-linkerd`, ops port 9105)",
+    intro: "Applies decisions for Linkerd targets through the Kubernetes API (HTTPRoute, Service annotations, policy resources), or as GitOps files when MESHLOOP_ACTUATOR_GITOPS_DIR is set.",
+    schema: zod.object(linkerdActuatorSettings),
   },
   {
     title: "Consul actuator (`services/actuator-consul`, ops port 9106)",

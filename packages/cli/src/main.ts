@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { MeshloopError } from "@meshloop/errors";
 import { approveCommand, canaryCommand, freezeCommand, rejectCommand, releaseCommand, unfreezeCommand } from "./commands/control.ts";
 import { decisionsCommand } from "./commands/decisions.ts";
+import { labCommand } from "./commands/lab.ts";
 import { policyCommand } from "./commands/policy.ts";
 import { topicsCommand } from "./commands/topics.ts";
 import { configurationReference } from "./config-reference.ts";
@@ -16,6 +17,7 @@ export interface Command {
 
 const commands: Readonly<Record<string, Command>> = {
   up: upCommand,
+  lab: labCommand,
   topics: topicsCommand,
   policy: policyCommand,
   decisions: decisionsCommand,

@@ -40,3 +40,7 @@ export { defaultTopology, expectedSpans, findRoute, findService, topologyProblem
 export type { CallSpec, LatencySpec, RouteSpec, ServiceSpec, Topology, VersionSpec } from "./topology.ts";
 export { LoadGenerator, pickRoute, rateAt, startLoad } from "./load.ts";
 export type { ExtraCallerSpec, LoadCounters, LoadOptions, RateProfile, RouteMixEntry } from "./load.ts";
+export { duration, loadScenario, scenarioSchema } from "./scenario/schema.ts";
+export type { Expectation, Scenario, ScenarioFault } from "./scenario/schema.ts";
+export { countReversals, judge, settled } from "./scenario/verdicts.ts";
+export type { RunRecord, SeenDecision, Verdict, VerdictState } from "./scenario/verdicts.ts";

@@ -32,6 +32,8 @@ export interface ExtraCallerSpec {
   method: string;
   path: string;
   rps: number;
+  /** Starts calling this long after the load starts (a caller that appears later); default 0. */
+  afterMs?: number;
 }
 
 export interface LoadOptions {
@@ -140,6 +142,7 @@ export class LoadGenerator {
       this.send();
     }
     for (const c of this.callers) {
+      if (elapsed < (c.spec.afterMs ?? 0)) continue;
       c.due += c.spec.rps * dt;
       while (c.due >= 1) {
         c.due -= 1;

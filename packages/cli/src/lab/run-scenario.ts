@@ -1,0 +1,185 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { stringify } from "yaml";
+import type { Consumer } from "@meshloop/bus";
+import { decodeEnvelope, fromCloudEventMessage } from "@meshloop/contracts";
+import type { ActuationResult, WindowAggregate } from "@meshloop/contracts";
+import { defaultTopology, judge, settled, startLab, startLoad } from "@meshloop/lab";
+import type { LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
+import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
+import { EMBEDDED_DEFAULTS, embeddedConfig, embeddedLoop } from "../embedded.ts";
+import type { EmbeddedLoop } from "../embedded.ts";
+
+export interface ScenarioRun {
+  readonly scenario: Scenario;
+  readonly record: RunRecord;
+  readonly verdicts: Verdict[];
+  readonly aggregates: WindowAggregate[];
+  readonly wallMs: number;
+}
+
+export interface RunOptions {
+  /** A readable line per event (faults, decisions, actuations, status). */
+  readonly log: (line: string) => void;
+  /** Extra environment for the loop (e.g. MESHLOOP_LOG_LEVEL). */
+  readonly env?: Record<string, string>;
+}
+
+/** The default topology with the scenario's changes of versions and latencies. */
+export function scenarioTopology(scenario: Scenario): Topology {
+  const topology = defaultTopology();
+  for (const service of topology.services) {
+    const versions = scenario.topology.versions[service.name];
+    if (versions !== undefined) service.versions = versions.map((v) => ({ ...v }));
+    const latency = scenario.topology.latency[service.name];
+    if (latency !== undefined) service.latency = { ...latency };
+  }
+  return topology;
+}
+
+/**
+ * Runs one scenario on the embedded loop (in-memory bus and store, every service in this process) with the lab
+ * beside it: the loop's lab actuator is the only writer of the lab's route table. Ends when every expectation is
+ * settled or the scenario's duration is over, whichever comes first.
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioRun> {
+  const dir = mkdtempSync(join(tmpdir(), `meshloop-${scenario.name}-`));
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(policies, stringify({ policies: scenario.policies }));
+  const topology = scenarioTopology(scenario);
+  // The lab's exporters need the ingest's address and the loop's lab actuator the lab's: the ingest port is chosen first.
+  const ingestPort = await freePort();
+  const lab = await startLab({ topology, ingestUrl: `http://127.0.0.1:${ingestPort}`, seed: scenario.seed, exportDelayMs: 100 });
+  const env = {
+    ...EMBEDDED_DEFAULTS,
+    MESHLOOP_LOG_LEVEL: "warn",
+    MESHLOOP_HTTP_PORT: "0",
+    MESHLOOP_INGEST_HTTP_PORT: String(ingestPort),
+    MESHLOOP_INGEST_GRPC_PORT: "0",
+    MESHLOOP_AGGREGATOR_WINDOW: `${scenario.window}ms`,
+    MESHLOOP_AGGREGATOR_LATENESS: `${scenario.window}ms`,
+    MESHLOOP_AGGREGATOR_COMPLETENESS_TIMEOUT: `${3 * scenario.window}ms`,
+    MESHLOOP_AGGREGATOR_MESH: "lab",
+    MESHLOOP_AGGREGATOR_DEFAULT_NAMESPACE: topology.namespace,
+    MESHLOOP_DECISION_POLICY_FILES: policies,
+    MESHLOOP_DECISION_PROPAGATION_DELAY: "200ms",
+    MESHLOOP_LAB_ADMIN_URL: lab.adminUrl,
+    ...options.env,
+  };
+  let loop: EmbeddedLoop | undefined;
+  const runtime = await createServiceRuntime({
+    name: "meshloop",
+    config: loadConfig(embeddedConfig, { env }),
+    create: (context) => (loop = embeddedLoop(context, { lab: true })).services,
+  });
+  const record: { startedAtMs: number; faults: { name: string; onsetMs: number }[]; decisions: SeenDecision[]; actuations: ActuationResult[] } = { startedAtMs: 0, faults: [], decisions: [], actuations: [] };
+  const aggregates: WindowAggregate[] = [];
+  let reader: Consumer | null = null;
+  let load: ReturnType<typeof startLoad> | null = null;
+  const wallStart = Date.now();
+  const since = (ms: number) => `+${((ms - record.startedAtMs) / 1000).toFixed(1)}s`.padStart(7);
+  try {
+    await runtime.start();
+    const { connections } = loop!;
+    reader = connections.bus.consumer({
+      groupId: `scenario-${scenario.name}`,
+      topics: [connections.topics.decisions, connections.topics.actuations, connections.topics.aggregates],
+      fromBeginning: true,
+      handler: async (batch) => {
+        for (const message of batch.records) {
+          if (message.topic === connections.topics.aggregates) {
+            aggregates.push(decodeEnvelope(message.value ?? "", "meshloop.aggregate").data);
+            continue;
+          }
+          const event = fromCloudEventMessage(message);
+          if (event.type === "dev.meshloop.decision.v1") {
+            const d = event.data;
+            record.decisions.push({ decision: d, seenAtMs: Date.now() });
+            const weights = d.desiredState.weights === null ? "" : ` weights ${JSON.stringify(d.desiredState.weights)}`;
+            options.log(`${since(Date.now())} decision ${d.target.service} gen ${d.generation} [${d.controllers.join(",")}]${d.requiresApproval ? " (awaiting approval)" : ""}: ${d.reason}${weights}`);
+          } else if (event.type === "dev.meshloop.actuation.v1") {
+            record.actuations.push(event.data);
+            options.log(`${since(Date.now())} actuation ${event.data.target.service} gen ${event.data.generation}: ${event.data.status}${event.data.status === "applied" ? "" : ` (${event.data.reason})`}`);
+          }
+        }
+      },
+    });
+    await reader.start();
+    record.startedAtMs = Date.now();
+    options.log(`${since(record.startedAtMs)} ${scenario.name}: ${scenario.description}`);
+    for (const f of scenario.faults) {
+      const fromMs = record.startedAtMs + f.at;
+      lab.faults.add({ id: f.name, scope: f.scope, effect: f.effect, fromMs, ...(f.for === undefined ? {} : { untilMs: fromMs + f.for }) });
+      record.faults.push({ name: f.name, onsetMs: fromMs });
+    }
+    load = startLoad(lab, loadOptions(scenario));
+    const announced = new Set<string>();
+    let verdicts = judge(scenario, record, false);
+    while (Date.now() - record.startedAtMs < scenario.duration) {
+      for (const f of scenario.faults) {
+        if (!announced.has(f.name) && Date.now() >= record.startedAtMs + f.at) {
+          announced.add(f.name);
+          options.log(`${since(record.startedAtMs + f.at)} fault ${f.name}: ${describeFault(f.scope, f.effect)}${f.for === undefined ? "" : ` for ${f.for / 1000}s`}`);
+        }
+      }
+      verdicts = judge(scenario, record, false);
+      if (settled(verdicts)) break;
+      await sleep(200);
+    }
+  } finally {
+    // The lab flushes its last spans while the ingest still listens.
+    await load?.stop();
+    await lab.stop();
+    await reader?.stop();
+    await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { scenario, record, verdicts: judge(scenario, record, true), aggregates, wallMs: Date.now() - wallStart };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function loadOptions(scenario: Scenario): LoadOptions {
+  const p = scenario.load.profile;
+  const profile: LoadOptions["profile"] =
+    p.kind === "constant"
+      ? p
+      : p.kind === "ramp"
+        ? { kind: "ramp", fromRps: p.fromRps, toRps: p.toRps, durationMs: p.over }
+        : { kind: "spike", baseRps: p.baseRps, peakRps: p.peakRps, atMs: p.at, durationMs: p.for };
+  return {
+    profile,
+    seed: scenario.seed,
+    ...(scenario.load.routes === undefined ? {} : { routes: scenario.load.routes.map((r) => ({ ...r })) }),
+    ...(scenario.load.extraCallers === undefined ? {} : { extraCallers: scenario.load.extraCallers.map(({ after, ...c }) => ({ ...c, afterMs: after })) }),
+  };
+}
+
+function describeFault(scope: Scenario["faults"][number]["scope"], effect: Scenario["faults"][number]["effect"]): string {
+  const where = [scope.service, scope.version, scope.instanceId, scope.route].filter((x) => x !== undefined).join(" ");
+  switch (effect.kind) {
+    case "errors":
+      return `${where} answers ${Math.round(effect.rate * 100)}% with ${effect.status}`;
+    case "latency":
+      return `${where} latency median ${effect.medianMs} ms, p99 ${effect.p99Ms} ms`;
+    case "capacity":
+      return `${where} saturates beyond ${effect.maxConcurrency} in flight`;
+    case "crash":
+      return `${where} crashes`;
+    case "clock-skew":
+      return `${where} clock off by ${effect.offsetMs} ms`;
+  }
+}

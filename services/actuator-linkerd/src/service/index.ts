@@ -1,0 +1,3 @@
+export { createLinkerdActuatorService, gitopsContext } from "./actuator-service.ts";
+export { linkerdActuatorConfig, linkerdActuatorSettings } from "./config.ts";
+export type { LinkerdActuatorConfig } from "./config.ts";
