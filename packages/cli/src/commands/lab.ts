@@ -2,10 +2,11 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadScenario } from "@meshloop/lab";
-import { ValidationError } from "@meshloop/errors";
+import { ConfigError, ValidationError } from "@meshloop/errors";
 import { writeReport } from "../lab/report.ts";
 import { runScenario } from "../lab/run-scenario.ts";
 import type { ScenarioRun } from "../lab/run-scenario.ts";
+import type { LoopMode } from "../lab/loops.ts";
 import type { Command } from "../main.ts";
 
 /** The scenarios shipped with meshloop. */
@@ -13,9 +14,9 @@ export const SCENARIO_DIR = new URL("../../../../services/lab/scenarios/", impor
 
 /** `meshloop lab run <scenario.yaml|name> [--report file.html]` and `meshloop lab list`. */
 export const labCommand: Command = {
-  summary: "`lab run <scenario> [--report out.html]` runs a lab scenario on the embedded loop and judges it; `lab list` names the shipped ones",
+  summary: "`lab run <scenario> [--report out.html] [--distributed]` runs a lab scenario against the loop and judges it; `lab list` names the shipped ones",
   async run(args) {
-    const { positionals, values } = parseArgs({ args, options: { report: { type: "string" } }, allowPositionals: true });
+    const { positionals, values } = parseArgs({ args, options: { report: { type: "string" }, distributed: { type: "boolean" } }, allowPositionals: true });
     const [action, target] = positionals;
     if (action === "list") {
       for (const file of await shipped()) {
@@ -30,7 +31,7 @@ export const labCommand: Command = {
     }
     const file = await resolveScenario(target);
     const scenario = loadScenario(await readFile(file, "utf8"), file);
-    const run = await runScenario(scenario, { log: (line) => console.log(line) });
+    const run = await runScenario(scenario, { log: (line) => console.log(line), mode: values.distributed === true ? distributedMode() : { kind: "embedded" } });
     printVerdicts(run);
     if (values.report !== undefined) {
       await writeFile(values.report, writeReport(run));
@@ -39,6 +40,16 @@ export const labCommand: Command = {
     return run.verdicts.every((v) => v.state === "passed") ? 0 : 1;
   },
 };
+
+/** `--distributed`: the services as processes on the Kafka and Redis the environment names. */
+function distributedMode(): LoopMode {
+  const brokers = process.env.MESHLOOP_KAFKA_BROKERS;
+  const redis = process.env.MESHLOOP_REDIS_URL;
+  if (brokers === undefined || redis === undefined) {
+    throw new ConfigError("--distributed needs MESHLOOP_KAFKA_BROKERS and MESHLOOP_REDIS_URL (infra/kafka/start.sh and infra/redis/start.sh start local ones)");
+  }
+  return { kind: "distributed", kafkaBrokers: brokers.split(","), redisUrl: redis, prefix: `lab-${Date.now()}` };
+}
 
 export async function shipped(): Promise<string[]> {
   const names = (await readdir(SCENARIO_DIR)).filter((f) => f.endsWith(".yaml")).sort();

@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,9 +8,8 @@ import { decodeEnvelope, fromCloudEventMessage } from "@meshloop/contracts";
 import type { ActuationResult, WindowAggregate } from "@meshloop/contracts";
 import { defaultTopology, judge, settled, startLab, startLoad } from "@meshloop/lab";
 import type { LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
-import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import { EMBEDDED_DEFAULTS, embeddedConfig, embeddedLoop } from "../embedded.ts";
-import type { EmbeddedLoop } from "../embedded.ts";
+import { freePort, startLoop } from "./loops.ts";
+import type { Loop, LoopMode } from "./loops.ts";
 
 export interface ScenarioRun {
   readonly scenario: Scenario;
@@ -27,6 +24,8 @@ export interface RunOptions {
   readonly log: (line: string) => void;
   /** Extra environment for the loop (e.g. MESHLOOP_LOG_LEVEL). */
   readonly env?: Record<string, string>;
+  /** Embedded (default): every service in this process on the in-memory bus; distributed: processes on Kafka and Redis. */
+  readonly mode?: LoopMode;
 }
 
 /** The default topology with the scenario's changes of versions and latencies. */
@@ -42,9 +41,9 @@ export function scenarioTopology(scenario: Scenario): Topology {
 }
 
 /**
- * Runs one scenario on the embedded loop (in-memory bus and store, every service in this process) with the lab
- * beside it: the loop's lab actuator is the only writer of the lab's route table. Ends when every expectation is
- * settled or the scenario's duration is over, whichever comes first.
+ * Runs one scenario on the loop (embedded: in-memory bus and store, every service in this process; distributed: the
+ * services as processes on Kafka and Redis) with the lab beside it: the loop's lab actuator is the only writer of the
+ * lab's route table. Ends when every expectation is settled or the scenario's duration is over, whichever is first.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioRun> {
   const dir = mkdtempSync(join(tmpdir(), `meshloop-${scenario.name}-`));
@@ -55,7 +54,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const ingestPort = await freePort();
   const lab = await startLab({ topology, ingestUrl: `http://127.0.0.1:${ingestPort}`, seed: scenario.seed, exportDelayMs: 100 });
   const env = {
-    ...EMBEDDED_DEFAULTS,
     MESHLOOP_LOG_LEVEL: "warn",
     MESHLOOP_HTTP_PORT: "0",
     MESHLOOP_INGEST_HTTP_PORT: String(ingestPort),
@@ -70,12 +68,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     MESHLOOP_LAB_ADMIN_URL: lab.adminUrl,
     ...options.env,
   };
-  let loop: EmbeddedLoop | undefined;
-  const runtime = await createServiceRuntime({
-    name: "meshloop",
-    config: loadConfig(embeddedConfig, { env }),
-    create: (context) => (loop = embeddedLoop(context, { lab: true })).services,
-  });
+  let loop: Loop | null = null;
   const record: { startedAtMs: number; faults: { name: string; onsetMs: number }[]; decisions: SeenDecision[]; actuations: ActuationResult[] } = { startedAtMs: 0, faults: [], decisions: [], actuations: [] };
   const aggregates: WindowAggregate[] = [];
   let reader: Consumer | null = null;
@@ -83,15 +76,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const wallStart = Date.now();
   const since = (ms: number) => `+${((ms - record.startedAtMs) / 1000).toFixed(1)}s`.padStart(7);
   try {
-    await runtime.start();
-    const { connections } = loop!;
-    reader = connections.bus.consumer({
-      groupId: `scenario-${scenario.name}`,
-      topics: [connections.topics.decisions, connections.topics.actuations, connections.topics.aggregates],
+    loop = await startLoop(options.mode ?? { kind: "embedded" }, env);
+    const { bus, topics } = loop;
+    reader = bus.consumer({
+      groupId: `scenario-${scenario.name}-${Date.now()}`,
+      topics: [topics.decisions, topics.actuations, topics.aggregates],
       fromBeginning: true,
       handler: async (batch) => {
         for (const message of batch.records) {
-          if (message.topic === connections.topics.aggregates) {
+          if (message.topic === topics.aggregates) {
             aggregates.push(decodeEnvelope(message.value ?? "", "meshloop.aggregate").data);
             continue;
           }
@@ -135,21 +128,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await load?.stop();
     await lab.stop();
     await reader?.stop();
-    await runtime.stop();
+    await loop?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return { scenario, record, verdicts: judge(scenario, record, true), aggregates, wallMs: Date.now() - wallStart };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function loadOptions(scenario: Scenario): LoadOptions {

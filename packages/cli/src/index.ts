@@ -1,0 +1,10 @@
+export { EMBEDDED_DEFAULTS, embeddedConfig, embeddedLoop } from "./embedded.ts";
+export type { EmbeddedConfig, EmbeddedLoop } from "./embedded.ts";
+export { SCENARIO_DIR, shipped } from "./commands/lab.ts";
+export { freePort, startLoop } from "./lab/loops.ts";
+export type { Loop, LoopMode } from "./lab/loops.ts";
+export { writeReport } from "./lab/report.ts";
+export { runScenario, scenarioTopology } from "./lab/run-scenario.ts";
+export type { RunOptions, ScenarioRun } from "./lab/run-scenario.ts";
+export { main } from "./main.ts";
+export type { Command } from "./main.ts";
