@@ -18,7 +18,18 @@ const behaviour = { errorRate: 0.005, medianMs: 40, sigma: 0.5 };
 // passingWindows is out of reach so every window takes the full judgement path and the canary stays at 10%.
 const policy: Policy = policyWith({
   canary: { enabled: true, passingWindows: 1_000_000 },
-  ...(all ? { ejection: { enabled: true }, retries: { enabled: true } } : {}),
+  // all: every controller runs on every window (routing stands aside while the canary runs, as it does live).
+  ...(all
+    ? {
+        ejection: { enabled: true },
+        retries: { enabled: true },
+        routing: { enabled: true },
+        scaling: { enabled: true, targetRequestsPerReplica: 100 },
+        failover: { enabled: true },
+        backpressure: { enabled: true },
+        security: { enabled: true },
+      }
+    : {}),
 });
 
 function targetRef(k: number): TargetRef {

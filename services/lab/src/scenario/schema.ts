@@ -54,6 +54,8 @@ const expectation = z.discriminatedUnion("kind", [
     requiresApproval: z.boolean().optional(),
     /** A fault's name, or `start`. */
     after: z.string().default("start"),
+    /** Instead of `after`: from the first decision for the service whose reason matches this (e.g. a canary step). */
+    afterDecision: z.string().min(1).optional(),
     withinWindows: z.int().min(1).optional(),
     /** The decision's actuation must come back `applied`. */
     applied: z.boolean().default(false),

@@ -43,8 +43,9 @@ function judgeOne(scenario: Scenario, record: RunRecord, e: Expectation, final: 
   const forService = record.decisions.filter((d) => d.decision.target.service === e.service);
   switch (e.kind) {
     case "decision": {
-      const anchor = e.after === "start" ? record.startedAtMs : record.faults.find((f) => f.name === e.after)?.onsetMs;
-      if (anchor === undefined) return { expectation: e, state: final ? "failed" : "pending", detail: `fault ${e.after} never started` };
+      const anchor = anchorOf(record, e, forService);
+      const from = e.afterDecision === undefined ? e.after : `the decision matching "${e.afterDecision}"`;
+      if (anchor === undefined) return { expectation: e, state: final ? "failed" : "pending", detail: `${from} never happened` };
       const deadline = e.withinWindows === undefined ? Number.POSITIVE_INFINITY : anchor + e.withinWindows * scenario.window;
       const candidates = forService.filter((d) => matches(d.decision, e) && d.decision.windowEndMs >= anchor);
       const inTime = candidates.filter((d) => d.decision.windowEndMs <= deadline);
@@ -61,7 +62,7 @@ function judgeOne(scenario: Scenario, record: RunRecord, e: Expectation, final: 
       }
       const late = candidates[0];
       if (late !== undefined && inTime.length === 0) {
-        return { expectation: e, state: "failed", detail: `first matching decision came ${Math.ceil((late.decision.windowEndMs - anchor) / scenario.window)} windows after ${e.after}, over ${e.withinWindows}` };
+        return { expectation: e, state: "failed", detail: `first matching decision came ${Math.ceil((late.decision.windowEndMs - anchor) / scenario.window)} windows after ${from}, over ${e.withinWindows}` };
       }
       const why = inTime.length > 0 ? "a matching decision was not (yet) applied" : "no matching decision";
       return { expectation: e, state: final ? "failed" : "pending", detail: `${why} (${forService.length} decisions for ${e.service})` };
@@ -86,6 +87,14 @@ function judgeOne(scenario: Scenario, record: RunRecord, e: Expectation, final: 
       return { expectation: e, state: final ? "passed" : "pending", detail: `${reversals} reversals in ${series.length} weights` };
     }
   }
+}
+
+function anchorOf(record: RunRecord, e: Extract<Expectation, { kind: "decision" }>, forService: readonly SeenDecision[]): number | undefined {
+  if (e.afterDecision !== undefined) {
+    const pattern = new RegExp(e.afterDecision, "i");
+    return forService.find((d) => pattern.test(d.decision.reason))?.decision.windowEndMs;
+  }
+  return e.after === "start" ? record.startedAtMs : record.faults.find((f) => f.name === e.after)?.onsetMs;
 }
 
 function matches(d: Decision, e: { controller?: string | undefined; reason?: string | undefined; requiresApproval?: boolean | undefined }): boolean {

@@ -72,6 +72,17 @@ test("a rollback within the windows passes with its figures; too late fails; not
   assert.equal(judge(scenario, record([pin, step, rollback], []), true)[0]!.state, "failed");
 });
 
+test("afterDecision anchors on the first decision whose reason matches, and waits while there is none", () => {
+  const anchored = { ...scenario, expect: [{ kind: "decision" as const, service: "payments", reason: "rolling back", after: "start", afterDecision: "starts at 20%", withinWindows: 3, applied: false }] };
+  const step = decision(2, T0 + 4000, "v2's canary starts at 20%", { v1: 80, v2: 20 });
+  const rollback = decision(3, T0 + 7000, "rolling back to v1", { v1: 100, v2: 0 });
+  assert.equal(judge(anchored, record([rollback]), false)[0]!.state, "pending", "no anchor yet");
+  assert.equal(judge(anchored, record([rollback]), true)[0]!.detail, 'the decision matching "starts at 20%" never happened');
+  const v = judge(anchored, record([step, rollback]), false)[0]!;
+  assert.equal(v.state, "passed");
+  assert.equal(v.figures?.windows, 3);
+});
+
 test("a forbidden decision fails at once; weights that flap fail the reversals bound", () => {
   const promote = decision(4, T0 + 6000, "promoting v2", { v1: 0, v2: 100 });
   const v = judge(scenario, record([promote]), false);
