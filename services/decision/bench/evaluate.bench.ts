@@ -111,7 +111,7 @@ const sorted = result.latencies.slice().sort();
 const bins = fresh.input[0]![0]!.series.map((s) => s.counters.latency.indexes.length);
 console.log(
   JSON.stringify({
-    controllers: all ? "canary+ejection+retries" : "canary",
+    controllers: all ? "all eight (canary, ejection, retries, routing, scaling, failover, backpressure, security)" : "canary",
     targets,
     windowsPerTarget: windows,
     instancesPerWindow: fresh.input[0]![0]!.series.length,
