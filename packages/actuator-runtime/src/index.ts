@@ -1,4 +1,6 @@
 export { Actuator } from "./actuator.ts";
+export { actuatorService } from "./actuator-service.ts";
+export type { ActuatorServiceOptions } from "./actuator-service.ts";
 export type { ActuatorOptions } from "./actuator.ts";
 export type { ApplyOptions, ApplyOutcome, MeshApplier } from "./applier.ts";
 export { actuatorSettings } from "./config.ts";

@@ -1,7 +1,6 @@
-import { Actuator } from "@meshloop/actuator-runtime";
+import { actuatorService } from "@meshloop/actuator-runtime";
 import type { MeshApplier } from "@meshloop/actuator-runtime";
 import type { Bus } from "@meshloop/bus";
-import { openConnections } from "@meshloop/connections";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import type { StateStore } from "@meshloop/store";
 import { ConsulClient } from "../api/consul-client.ts";
@@ -23,9 +22,7 @@ function scopeOf(config: ConsulActuatorConfig): { namespace?: string; partition?
  * in the GitOps folder when one is configured), results on the actuations topic.
  */
 export function createConsulActuatorService(context: ServiceContext<ConsulActuatorConfig>, shared?: { bus?: Bus; store?: StateStore }): Service {
-  const { config, logger, metrics } = context;
-  const connections = openConnections({ service: "actuator-consul", config, logger: logger.child({ component: "bus" }), ...(shared === undefined ? {} : { shared }) });
-  const prefix = config.MESHLOOP_TOPIC_PREFIX ? `${config.MESHLOOP_TOPIC_PREFIX}.` : "";
+  const { config, logger } = context;
   const scope = scopeOf(config);
   const gitopsDir = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
   let applier: MeshApplier;
@@ -41,19 +38,6 @@ export function createConsulActuatorService(context: ServiceContext<ConsulActuat
   } else {
     applier = new ConsulGitopsApplier({ directory: gitopsDir, ...scope });
   }
-  const actuator = new Actuator({
-    applier,
-    bus: connections.bus,
-    store: connections.store,
-    decisionsTopic: connections.topics.decisions,
-    actuationsTopic: connections.topics.actuations,
-    groupId: `${prefix}meshloop-actuator-consul`,
-    mode: config.MESHLOOP_ACTUATOR_MODE,
-    retry: { attempts: config.MESHLOOP_ACTUATOR_RETRY_ATTEMPTS, initialDelayMs: config.MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY, maxDelayMs: config.MESHLOOP_ACTUATOR_RETRY_MAX_DELAY },
-    logger: logger.child({ component: "actuator" }),
-    metrics,
-  });
-  context.ops.addReadinessCheck("actuator", () => connections.check());
   if (client !== null) {
     const consul = client;
     // Without a leader Consul can neither serve consistent reads nor commit a write: no decision could be applied.
@@ -62,17 +46,6 @@ export function createConsulActuatorService(context: ServiceContext<ConsulActuat
       if (leader === "") throw new ConsulApiError(`Consul at ${config.MESHLOOP_CONSUL_ADDR} has no leader`, { retriable: true, context: { address: config.MESHLOOP_CONSUL_ADDR } });
     });
   }
-  return {
-    name: "actuator-consul",
-    async start() {
-      await connections.ensureTopics();
-      await actuator.start();
-      const output = gitopsDir === undefined ? { address: config.MESHLOOP_CONSUL_ADDR } : { directory: gitopsDir };
-      logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, ...output, ...scope }, `Consul actuator started (${gitopsDir === undefined ? "Consul API" : "gitops output"})`);
-    },
-    async stop() {
-      await actuator.stop();
-      await connections.close();
-    },
-  };
+  const output = gitopsDir === undefined ? { address: config.MESHLOOP_CONSUL_ADDR, ...scope } : { directory: gitopsDir, ...scope };
+  return actuatorService(context, { name: "actuator-consul", applier, shared, output });
 }

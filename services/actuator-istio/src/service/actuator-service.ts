@@ -1,8 +1,7 @@
-import { Actuator, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
+import { actuatorService, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
 import type { MeshApplier } from "@meshloop/actuator-runtime";
 import { KubeClient } from "@meshloop/kube-client";
 import type { Bus } from "@meshloop/bus";
-import { openConnections } from "@meshloop/connections";
 import type { Service, ServiceContext } from "@meshloop/runtime";
 import type { StateStore } from "@meshloop/store";
 import type { IstioContext } from "../context.ts";
@@ -39,37 +38,11 @@ function apiApplier(config: IstioActuatorConfig): { applier: MeshApplier; kube: 
 
 /** The Istio actuator: decisions for Istio targets in, Istio resources out (API or GitOps files), results on actuations. */
 export function createIstioActuatorService(context: ServiceContext<IstioActuatorConfig>, shared?: { bus?: Bus; store?: StateStore }): Service {
-  const { config, logger, metrics } = context;
-  const connections = openConnections({ service: "actuator-istio", config, logger: logger.child({ component: "bus" }), ...(shared === undefined ? {} : { shared }) });
-  const prefix = config.MESHLOOP_TOPIC_PREFIX ? `${config.MESHLOOP_TOPIC_PREFIX}.` : "";
+  const { config } = context;
   const directory = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
   const api = directory === undefined ? apiApplier(config) : null;
   const applier = api?.applier ?? new GitopsApplier({ mesh: "istio", directory: directory!, translate: (desired, nowMs) => translateIstio(desired, unreadCluster(nowMs)) });
-  const actuator = new Actuator({
-    applier,
-    bus: connections.bus,
-    store: connections.store,
-    decisionsTopic: connections.topics.decisions,
-    actuationsTopic: connections.topics.actuations,
-    groupId: `${prefix}meshloop-actuator-istio`,
-    mode: config.MESHLOOP_ACTUATOR_MODE,
-    retry: { attempts: config.MESHLOOP_ACTUATOR_RETRY_ATTEMPTS, initialDelayMs: config.MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY, maxDelayMs: config.MESHLOOP_ACTUATOR_RETRY_MAX_DELAY },
-    logger: logger.child({ component: "actuator" }),
-    metrics,
-  });
-  context.ops.addReadinessCheck("actuator", () => connections.check());
   // The API server answering a read is what the API path needs; a discovery call is the cheapest.
   if (api !== null) context.ops.addReadinessCheck("kubernetes", () => api.kube.ready());
-  return {
-    name: "actuator-istio",
-    async start() {
-      await connections.ensureTopics();
-      await actuator.start();
-      logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, output: directory === undefined ? "kubernetes-api" : "gitops", directory }, "Istio actuator started");
-    },
-    async stop() {
-      await actuator.stop();
-      await connections.close();
-    },
-  };
+  return actuatorService(context, { name: "actuator-istio", applier, shared, output: { output: directory === undefined ? "kubernetes-api" : "gitops", directory } });
 }

@@ -1,7 +1,6 @@
-import { Actuator, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
+import { actuatorService, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
 import type { MeshApplier } from "@meshloop/actuator-runtime";
 import type { Bus } from "@meshloop/bus";
-import { openConnections } from "@meshloop/connections";
 import { subsetFor } from "@meshloop/contracts";
 import type { DesiredState } from "@meshloop/contracts";
 import { KubeClient } from "@meshloop/kube-client";
@@ -56,40 +55,14 @@ function apiApplier(config: LinkerdActuatorConfig): { applier: MeshApplier; kube
 
 /** The Linkerd actuator: decisions for Linkerd targets in, Linkerd resources out (API or GitOps files), results on actuations. */
 export function createLinkerdActuatorService(context: ServiceContext<LinkerdActuatorConfig>, shared?: { bus?: Bus; store?: StateStore }): Service {
-  const { config, logger, metrics } = context;
-  const connections = openConnections({ service: "actuator-linkerd", config, logger: logger.child({ component: "bus" }), ...(shared === undefined ? {} : { shared }) });
-  const prefix = config.MESHLOOP_TOPIC_PREFIX ? `${config.MESHLOOP_TOPIC_PREFIX}.` : "";
+  const { config } = context;
   const directory = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
   const api = directory === undefined ? apiApplier(config) : null;
   const port = config.MESHLOOP_LINKERD_GITOPS_SERVICE_PORT;
   const applier =
     api?.applier ??
     new GitopsApplier({ mesh: "linkerd", directory: directory!, translate: (desired, nowMs) => translateLinkerd(desired, gitopsContext(desired, nowMs, port, config.MESHLOOP_LINKERD_TRUST_DOMAIN)) });
-  const actuator = new Actuator({
-    applier,
-    bus: connections.bus,
-    store: connections.store,
-    decisionsTopic: connections.topics.decisions,
-    actuationsTopic: connections.topics.actuations,
-    groupId: `${prefix}meshloop-actuator-linkerd`,
-    mode: config.MESHLOOP_ACTUATOR_MODE,
-    retry: { attempts: config.MESHLOOP_ACTUATOR_RETRY_ATTEMPTS, initialDelayMs: config.MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY, maxDelayMs: config.MESHLOOP_ACTUATOR_RETRY_MAX_DELAY },
-    logger: logger.child({ component: "actuator" }),
-    metrics,
-  });
-  context.ops.addReadinessCheck("actuator", () => connections.check());
   // The API path needs the API server answering; `/version` is the cheapest call every identity may make.
   if (api !== null) context.ops.addReadinessCheck("kubernetes", () => api.kube.ready());
-  return {
-    name: "actuator-linkerd",
-    async start() {
-      await connections.ensureTopics();
-      await actuator.start();
-      logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, output: directory === undefined ? "kubernetes-api" : "gitops", directory }, "Linkerd actuator started");
-    },
-    async stop() {
-      await actuator.stop();
-      await connections.close();
-    },
-  };
+  return actuatorService(context, { name: "actuator-linkerd", applier, shared, output: { output: directory === undefined ? "kubernetes-api" : "gitops", directory } });
 }
