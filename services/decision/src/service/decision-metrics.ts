@@ -6,6 +6,7 @@ export function decisionMetrics(metrics: Metrics) {
     aggregates: metrics.counter({ name: "meshloop_decision_aggregates_total", help: "Aggregates read." }),
     evaluations: metrics.counter({ name: "meshloop_decision_evaluations_total", help: "Target evaluations over new windows." }),
     replays: metrics.counter({ name: "meshloop_decision_replays_total", help: "Batches of a target whose windows were all processed before (redeliveries), ignored." }),
+    ticks: metrics.counter({ name: "meshloop_decision_ticks_total", help: "Evaluations of silent targets at the event-time watermark (so their timeouts fire without new windows)." }),
     unmanaged: metrics.counter({ name: "meshloop_decision_unmanaged_total", help: "Aggregates of targets no policy selects, not evaluated." }),
     decisions: metrics.counter({ name: "meshloop_decision_decisions_total", help: "Decisions made, by the controllers they carry.", labelNames: ["controller"] as const }),
     published: metrics.counter({ name: "meshloop_decision_published_total", help: "Messages published to the decisions topic (republished outboxes included).", labelNames: ["type"] as const }),

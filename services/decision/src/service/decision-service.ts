@@ -13,6 +13,7 @@ import type { DecisionConfig } from "./config.ts";
 import { DeadTimeMeter } from "./dead-time.ts";
 import { decisionMetrics } from "./decision-metrics.ts";
 import { PolicySource } from "./policy-source.ts";
+import { SilentTargets } from "./silent-targets.ts";
 import { TargetStates } from "./target-states.ts";
 import type { OutboxMessage } from "./target-states.ts";
 import { noticeMessage, TargetWriter } from "./target-writer.ts";
@@ -56,6 +57,7 @@ export function createDecisionService(
     }
   };
   const writer = new TargetWriter(states, publish, () => m.conflicts.inc());
+  const silent = new SilentTargets();
   // Action budget of this instance across its targets; the freeze is shared through the store.
   let global: GlobalState = states.initialGlobal();
   const prefix = config.MESHLOOP_TOPIC_PREFIX ? `${config.MESHLOOP_TOPIC_PREFIX}.` : "";
@@ -91,39 +93,49 @@ export function createDecisionService(
     global = await states.loadGlobal(global);
     const deadTimeMs = deadTime.deadTimeMs();
     m.deadTime.set(deadTimeMs / 1000);
+    for (const [key, { target, windows }] of byTarget) for (const w of windows) silent.seen(key, target, w.windowStartMs + w.windowMs, w.windowMs);
     // Targets are independent: their reads and writes overlap, a batch's latency is not the sum of its targets'.
-    await forEachConcurrently([...byTarget.values()], TARGET_CONCURRENCY, async ({ target, windows, delay }) => {
-      const policy = selectPolicy(policies.policies, target);
-      if (policy === null) {
-        m.unmanaged.inc();
-        return;
-      }
-      const maxDelay = config.MESHLOOP_DECISION_MAX_INPUT_DELAY;
-      const untrustedReason = delay > maxDelay ? `aggregates arrive ${Math.round(delay / 1000)} s after their window, over the bound of ${maxDelay / 1000} s` : null;
-      const result = await writer.update(target, (state) => {
-        const evaluation = evaluateTarget(state, windows, policy, global, {
-          deadTimeMs,
-          globalMaxActionsPerMinute: config.MESHLOOP_DECISION_GLOBAL_MAX_ACTIONS_PER_MINUTE,
-          propagationDelayMs: config.MESHLOOP_DECISION_PROPAGATION_DELAY,
-          untrustedReason,
-        });
-        if (evaluation.replay) return null;
-        // Taken at once (this runs synchronously), so the next target's evaluation sees this one's action in the
-        // budget. A redone evaluation counts its action again: the budget errs on the side of holding back.
-        global = evaluation.global;
-        return evaluation;
+    await forEachConcurrently([...byTarget.values()], TARGET_CONCURRENCY, ({ target, windows, delay }) => evaluate(target, windows, delay, deadTimeMs, arrivedAt));
+    // Targets that went silent while others go on: evaluated at the watermark, so their timeouts fire.
+    const due = silent.due().filter((t) => !byTarget.has(targetKey(t)));
+    m.ticks.inc(due.length);
+    await forEachConcurrently(due, TARGET_CONCURRENCY, (target) => evaluate(target, [], 0, deadTimeMs, arrivedAt, silent.watermarkMs));
+  }
+
+  async function evaluate(target: TargetRef, windows: WindowAggregate[], delay: number, deadTimeMs: number, arrivedAt: number, tickAtMs?: number): Promise<void> {
+    const policy = selectPolicy(policies.policies, target);
+    if (policy === null) {
+      if (tickAtMs === undefined) m.unmanaged.inc();
+      return;
+    }
+    const maxDelay = config.MESHLOOP_DECISION_MAX_INPUT_DELAY;
+    const untrustedReason = delay > maxDelay ? `aggregates arrive ${Math.round(delay / 1000)} s after their window, over the bound of ${maxDelay / 1000} s` : null;
+    const result = await writer.update(target, (state) => {
+      const evaluation = evaluateTarget(state, windows, policy, global, {
+        deadTimeMs,
+        globalMaxActionsPerMinute: config.MESHLOOP_DECISION_GLOBAL_MAX_ACTIONS_PER_MINUTE,
+        propagationDelayMs: config.MESHLOOP_DECISION_PROPAGATION_DELAY,
+        untrustedReason,
+        ...(tickAtMs === undefined ? {} : { now: tickAtMs }),
       });
-      if (result === null) {
-        m.replays.inc();
-        return;
-      }
-      m.evaluations.inc();
-      if (result.decision !== null) {
-        m.decisions.inc({ controller: result.decision.controllers.join("+") });
-        m.latency.observe((Date.now() - arrivedAt) / 1000);
-        logger.info({ target: targetKey(target), generation: result.decision.generation, controllers: result.decision.controllers }, result.decision.reason);
-      }
+      if (evaluation.replay) return null;
+      // A tick that changes nothing is not written.
+      if (tickAtMs !== undefined && evaluation.decision === null && evaluation.notices.length === 0) return null;
+      // Taken at once (this runs synchronously), so the next target's evaluation sees this one's action in the
+      // budget. A redone evaluation counts its action again: the budget errs on the side of holding back.
+      global = evaluation.global;
+      return evaluation;
     });
+    if (result === null) {
+      if (tickAtMs === undefined) m.replays.inc();
+      return;
+    }
+    m.evaluations.inc();
+    if (result.decision !== null) {
+      m.decisions.inc({ controller: result.decision.controllers.join("+") });
+      m.latency.observe((Date.now() - arrivedAt) / 1000);
+      logger.info({ target: targetKey(target), generation: result.decision.generation, controllers: result.decision.controllers, tick: tickAtMs !== undefined }, result.decision.reason);
+    }
   }
 
   async function onActuations(batch: ConsumedBatch): Promise<void> {
