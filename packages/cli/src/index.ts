@@ -5,6 +5,7 @@ export { freePort, startLoop } from "./lab/loops.ts";
 export type { Loop, LoopMode } from "./lab/loops.ts";
 export { writeReport } from "./lab/report.ts";
 export { runScenario, scenarioTopology } from "./lab/run-scenario.ts";
-export type { RunOptions, ScenarioRun } from "./lab/run-scenario.ts";
+export type { DuringRun, RunOptions, ScenarioRun } from "./lab/run-scenario.ts";
+export { ManagedProcess } from "./lab/processes.ts";
 export { main } from "./main.ts";
 export type { Command } from "./main.ts";

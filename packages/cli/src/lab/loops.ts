@@ -1,35 +1,34 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Bus } from "@meshloop/bus";
 import { createKafkaBus } from "@meshloop/bus";
 import { topicNames } from "@meshloop/contracts";
-import { ConfigError, MeshloopError } from "@meshloop/errors";
 import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
 import type { ServiceRuntime } from "@meshloop/runtime";
 import { EMBEDDED_DEFAULTS, embeddedConfig, embeddedLoop } from "../embedded.ts";
 import type { EmbeddedLoop } from "../embedded.ts";
+import { ManagedProcess } from "./processes.ts";
 
 /** The loop a scenario runs against: started with the loop's settings, read through its bus. */
 export interface Loop {
   readonly bus: Bus;
   readonly topics: ReturnType<typeof topicNames>;
+  /** The services' processes (distributed mode), for the chaos suite; empty when embedded. */
+  readonly processes: readonly ManagedProcess[];
   stop(): Promise<void>;
 }
 
-export type LoopMode = { kind: "embedded" } | { kind: "distributed"; kafkaBrokers: readonly string[]; redisUrl: string; prefix: string };
+export type LoopMode =
+  | { kind: "embedded" }
+  | { kind: "distributed"; kafkaBrokers: readonly string[]; redisUrl: string; prefix: string; /** Default 1. */ aggregators?: number };
 
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-
-// Each service of the distributed loop, as its own process: the entry point and its ops-port variable.
-const PROCESSES = [
-  { name: "ingest", main: "services/ingest/src/main.ts" },
-  { name: "aggregator", main: "services/aggregator/src/service/main.ts" },
-  { name: "decision", main: "services/decision/src/service/main.ts" },
-  { name: "actuator-lab", main: "services/actuator-lab/src/service/main.ts" },
-] as const;
+// Each service of the distributed loop, as its own process.
+const MAINS = {
+  ingest: "services/ingest/src/main.ts",
+  aggregator: "services/aggregator/src/service/main.ts",
+  decision: "services/decision/src/service/main.ts",
+  "actuator-lab": "services/actuator-lab/src/service/main.ts",
+} as const;
 
 export async function startLoop(mode: LoopMode, env: Record<string, string>): Promise<Loop> {
   return mode.kind === "embedded" ? startEmbedded(env) : startDistributed(mode, env);
@@ -47,6 +46,7 @@ async function startEmbedded(env: Record<string, string>): Promise<Loop> {
   return {
     bus: connections.bus,
     topics: connections.topics,
+    processes: [],
     stop: async () => {
       await runtime.stop();
     },
@@ -70,28 +70,18 @@ async function startDistributed(mode: Extract<LoopMode, { kind: "distributed" }>
     MESHLOOP_CREATE_TOPICS: "true",
     MESHLOOP_DECISION_FROM_BEGINNING: "true",
   };
-  const children: { name: string; child: ChildProcess; port: number; output: string[] }[] = [];
+  const names = ["ingest", ...Array.from({ length: mode.aggregators ?? 1 }, (_, k) => (k === 0 ? "aggregator" : `aggregator-${k + 1}`)), "decision", "actuator-lab"];
+  const processes: ManagedProcess[] = [];
+  for (const name of names) {
+    const main = MAINS[name.startsWith("aggregator") ? "aggregator" : (name as keyof typeof MAINS)];
+    processes.push(new ManagedProcess(name, main, await freePort(), { ...shared, MESHLOOP_SERVICE_INSTANCE_ID: `${mode.prefix}-${name}` }));
+  }
   const stopAll = async () => {
-    await Promise.all(children.map(({ child }) => stopChild(child)));
+    await Promise.all(processes.map((p) => p.stop()));
   };
   try {
-    for (const p of PROCESSES) {
-      const port = await freePort();
-      const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", p.main], {
-        cwd: ROOT,
-        env: { ...process.env, ...shared, MESHLOOP_HTTP_PORT: String(port) },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const output: string[] = [];
-      const keep = (chunk: Buffer) => {
-        output.push(chunk.toString());
-        if (output.length > 200) output.shift();
-      };
-      child.stdout?.on("data", keep);
-      child.stderr?.on("data", keep);
-      children.push({ name: p.name, child, port, output });
-    }
-    for (const c of children) await waitReady(c.name, c.port, c.child, c.output);
+    for (const p of processes) p.start();
+    for (const p of processes) await p.waitReady();
   } catch (error) {
     await stopAll();
     throw error;
@@ -100,36 +90,12 @@ async function startDistributed(mode: Extract<LoopMode, { kind: "distributed" }>
   return {
     bus,
     topics: topicNames(mode.prefix),
+    processes,
     stop: async () => {
       await bus.close();
       await stopAll();
     },
   };
-}
-
-async function waitReady(name: string, port: number, child: ChildProcess, output: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new ConfigError(`the ${name} process exited with ${child.exitCode}: ${output.join("").trim().split("\n").slice(-3).join(" | ")}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new MeshloopError(`the ${name} process was not ready within 90 s`, { retriable: false, context: { port } });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const killed = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
-  if (!killed) {
-    child.kill("SIGKILL");
-    await exited;
-  }
 }
 
 export function freePort(): Promise<number> {

@@ -7,7 +7,7 @@ import type { Consumer } from "@meshloop/bus";
 import { decodeEnvelope, fromCloudEventMessage } from "@meshloop/contracts";
 import type { ActuationResult, WindowAggregate } from "@meshloop/contracts";
 import { defaultTopology, judge, settled, startLab, startLoad } from "@meshloop/lab";
-import type { LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
+import type { Lab, LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
 import { freePort, startLoop } from "./loops.ts";
 import type { Loop, LoopMode } from "./loops.ts";
 
@@ -26,6 +26,17 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   /** Embedded (default): every service in this process on the in-memory bus; distributed: processes on Kafka and Redis. */
   readonly mode?: LoopMode;
+  /** Runs beside the scenario once the load started (the chaos suite's faults on the loop itself); the run lasts at
+   *  least until it is done. */
+  readonly during?: (run: DuringRun) => Promise<void>;
+}
+
+export interface DuringRun {
+  readonly loop: Loop;
+  readonly lab: Lab;
+  readonly ingestUrl: string;
+  readonly startedAtMs: number;
+  readonly log: (line: string) => void;
 }
 
 /** The default topology with the scenario's changes of versions and latencies. */
@@ -110,6 +121,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       record.faults.push({ name: f.name, onsetMs: fromMs });
     }
     load = startLoad(lab, loadOptions(scenario));
+    // Settled in callbacks, so kept in an object the loop below reads.
+    const during: { done: boolean; error: Error | null } = { done: options.during === undefined, error: null };
+    if (options.during !== undefined) {
+      const ctx: DuringRun = { loop, lab, ingestUrl: `http://127.0.0.1:${ingestPort}`, startedAtMs: record.startedAtMs, log: (line) => options.log(`${since(Date.now())} ${line}`) };
+      options.during(ctx).then(
+        () => (during.done = true),
+        (error: unknown) => {
+          during.error = error instanceof Error ? error : new Error(String(error));
+          during.done = true;
+        },
+      );
+    }
     const announced = new Set<string>();
     let verdicts = judge(scenario, record, false);
     while (Date.now() - record.startedAtMs < scenario.duration) {
@@ -120,9 +143,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         }
       }
       verdicts = judge(scenario, record, false);
-      if (settled(verdicts)) break;
+      if (settled(verdicts) && during.done) break;
       await sleep(200);
     }
+    while (!during.done) await sleep(200);
+    if (during.error !== null) throw during.error;
   } finally {
     // The lab flushes its last spans while the ingest still listens.
     await load?.stop();
