@@ -44,7 +44,7 @@ export function embeddedLoop(context: ServiceContext<EmbeddedConfig>, options: {
       name: "connections",
       start: async () => {
         await connections.ensureTopics();
-        logger.info({ bus: connections.bus.kind, store: config.MESHLOOP_STORE, topics: Object.values(connections.topics), ops: ops.address() }, "the loop's topics are ready");
+        logger.info({ bus: connections.bus.kind, store: config.MESHLOOP_STORE, topics: Object.values(connections.topics), ops: ops.address() }, "meshloop up: the loop's topics are ready");
       },
       stop: () => connections.close(),
     },

@@ -41,7 +41,7 @@ test("a wrong configuration value stops with exit 2 and one line naming the vari
   assert.equal(stderr.trim().split("\n").length, 1, stderr);
 });
 
-test("up runs the embedded loop: ready on /readyz with every topic, stops cleanly on SIGTERM", async () => {
+test("up runs the embedded loop: ready on /readyz with every topic, stops cleanly on SIGTERM", async (t) => {
   const child = spawn(process.execPath, [bin, "up"], {
     env: {
       ...process.env,
@@ -56,6 +56,10 @@ test("up runs the embedded loop: ready on /readyz with every topic, stops cleanl
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => { output += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // A failed assertion must not leave the loop running (it would hold the test process open).
+  t.after(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
   await eventually(() => output.includes('"msg":"ready"'), "the ready log line", 15_000);
   const listening = JSON.parse(output.split("\n").find((line) => line.includes("ops server listening"))!) as { url: string };
   const ready = await fetch(`${listening.url}/readyz`);
