@@ -90,6 +90,8 @@ export function instanceTelemetry(resource: InstanceResource, ingest: IngestTarg
   });
   return {
     tracer: provider.getTracer("@meshloop/lab"),
-    shutdown: () => provider.shutdown(),
+    // The last flush may fail (the ingest refusing or gone): those spans are already counted in spansFailed, and a
+    // lab that is stopping must stop whatever the ingest says.
+    shutdown: () => provider.shutdown().catch(() => undefined),
   };
 }

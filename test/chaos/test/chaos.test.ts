@@ -2,7 +2,7 @@
 // instances, decision and the lab actuator as processes on the real Kafka and Redis — drives the lab through a canary
 // that turns bad, while every service is SIGKILLed and restarted in turn, one aggregator is paused (SIGSTOP) past its
 // consumer session and resumed after its partitions moved, and a second client sends malformed and oversized OTLP.
-// Asserted: the bad canary is still rolled back within the bound; no decision is applied twice or out of order; every
+// Asserted: the bad canary is still rolled back within 45 windows of its fault; no decision is applied twice or out of order; every
 // bad request gets a 4xx and none a 5xx; nothing exits but what was killed. Peak RSS per service is printed.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

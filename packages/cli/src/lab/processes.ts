@@ -28,6 +28,11 @@ export class ManagedProcess {
     this.#env = env;
   }
 
+  /** The last lines it wrote (logs at the loop's level), for a failing test's message. */
+  recentOutput(lines = 15): string {
+    return this.#output.join("").trim().split("\n").slice(-lines).join("\n");
+  }
+
   get pid(): number | undefined {
     return this.#child?.pid;
   }

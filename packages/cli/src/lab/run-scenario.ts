@@ -149,14 +149,23 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     while (!during.done) await sleep(200);
     if (during.error !== null) throw during.error;
   } finally {
+    // Every step runs even if one fails (a loop left running would outlive the run); the first failure is thrown.
     // The lab flushes its last spans while the ingest still listens.
-    await load?.stop();
-    await lab.stop();
-    await reader?.stop();
-    await loop?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await inOrder([() => load?.stop(), () => lab.stop(), () => reader?.stop(), () => loop?.stop(), () => rmSync(dir, { recursive: true, force: true })]);
   }
   return { scenario, record, verdicts: judge(scenario, record, true), aggregates, wallMs: Date.now() - wallStart };
+}
+
+async function inOrder(steps: readonly (() => unknown)[]): Promise<void> {
+  let first: unknown = null;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  if (first !== null) throw first instanceof Error ? first : new Error("a step of stopping the run failed", { cause: first });
 }
 
 function loadOptions(scenario: Scenario): LoadOptions {
