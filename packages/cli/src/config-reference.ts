@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
 import { aggregatorSettings } from "@meshloop/aggregator/service";
+import { consoleSettings } from "@meshloop/console/service";
 import { decisionSettings } from "@meshloop/decision/service";
 import { consulActuatorSettings } from "@meshloop/actuator-consul/service";
 import { istioActuatorSettings } from "@meshloop/actuator-istio/service";
@@ -39,6 +40,11 @@ const sections: Array<{ title: string; intro: string; schema: z.ZodObject }> = [
     title: "Decision (`services/decision`, ops port 9103)",
     intro: "The controllers' service; also read by `meshloop up`. Policies are YAML files (docs/decision.md).",
     schema: zod.object(decisionSettings),
+  },
+  {
+    title: "Console (`services/console`, ops port 9108, web port 9200)",
+    intro: "The live web console; also run by `meshloop up`. Reads are open; control (approve, reject, freeze) needs the token or a trusted proxy's user header.",
+    schema: zod.object(consoleSettings),
   },
   {
     title: "Istio actuator (`services/actuator-istio`, ops port 9104)",

@@ -3,6 +3,7 @@ import { createLabActuatorService, labActuatorSettings } from "@meshloop/actuato
 import { aggregatorSettings, createAggregatorService } from "@meshloop/aggregator/service";
 import { connectionsConfig, openConnections } from "@meshloop/connections";
 import type { Connections } from "@meshloop/connections";
+import { consoleSettings, createConsoleService } from "@meshloop/console/service";
 import { createDecisionService, decisionSettings } from "@meshloop/decision/service";
 import { createIngestService, ingestSettings } from "@meshloop/ingest";
 import type { IngestService } from "@meshloop/ingest";
@@ -16,6 +17,7 @@ export const embeddedConfig = commonConfig({ httpPort: 8080 }).extend({
   ...aggregatorSettings,
   ...decisionSettings,
   ...labActuatorSettings,
+  ...consoleSettings,
 });
 export type EmbeddedConfig = z.infer<typeof embeddedConfig>;
 
@@ -30,10 +32,10 @@ export interface EmbeddedLoop {
 
 /**
  * The whole loop in one process: the loop's topics on one bus and store, the ingest (OTLP on 4318/4317), both
- * aggregator stages, the decision service and, with `lab`, the lab actuator. They share the one bus and store, so the
+ * aggregator stages, the decision service and, with `lab`, the lab actuator; with `console`, the web console. They share the one bus and store, so the
  * embedded loop is the same program as the distributed one.
  */
-export function embeddedLoop(context: ServiceContext<EmbeddedConfig>, options: { lab: boolean }): EmbeddedLoop {
+export function embeddedLoop(context: ServiceContext<EmbeddedConfig>, options: { lab: boolean; console?: boolean }): EmbeddedLoop {
   const { config, logger, ops } = context;
   const connections = openConnections({ service: "meshloop", config, logger: logger.child({ component: "bus" }) });
   ops.addReadinessCheck("connections", () => connections.check());
@@ -52,6 +54,7 @@ export function embeddedLoop(context: ServiceContext<EmbeddedConfig>, options: {
     createAggregatorService(context, shared),
     createDecisionService(context, shared),
     ...(options.lab ? [createLabActuatorService(context, shared)] : []),
+    ...(options.console === true ? [createConsoleService(context, shared)] : []),
   ];
   return { services, connections, ingest };
 }

@@ -50,6 +50,7 @@ test("up runs the embedded loop: ready on /readyz with every topic, stops cleanl
       MESHLOOP_INGEST_HOST: "127.0.0.1",
       MESHLOOP_INGEST_HTTP_PORT: "0",
       MESHLOOP_INGEST_GRPC_PORT: "0",
+      MESHLOOP_CONSOLE_PORT: "0",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -74,7 +74,7 @@ test("a broken object is caught (the validation is not a formality)", () => {
 
 test("every Deployment: probes on /readyz and /healthz, requests and limits, non-root, read-only, a disruption budget", () => {
   const deployments = ofKind("Deployment");
-  assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["actuator-consul", "actuator-istio", "actuator-linkerd", "aggregator", "decision", "ingest"]);
+  assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ["actuator-consul", "actuator-istio", "actuator-linkerd", "aggregator", "console", "decision", "ingest"]);
   for (const d of deployments) {
     const pod = (d.spec!["template"] as { spec: PodSpec }).spec;
     const container = pod.containers[0]!;
