@@ -17,7 +17,7 @@ interface ComposeService {
 test("every meshloop service in the compose file builds from the shared Dockerfile with an entry point that exists", () => {
   const compose = parse(readFileSync(new URL("docker-compose.yml", infra), "utf8"), { merge: true }) as { services: Record<string, ComposeService> };
   const built = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
-  assert.deepEqual(built.map(([name]) => name).sort(), ["actuator-istio", "aggregator", "decision", "ingest"]);
+  assert.deepEqual(built.map(([name]) => name).sort(), ["actuator-consul", "actuator-istio", "actuator-linkerd", "aggregator", "console", "decision", "ingest"]);
   for (const [name, service] of built) {
     const { args, dockerfile } = service.build!;
     assert.ok(existsSync(new URL(dockerfile, root)), `${name}: ${dockerfile}`);
