@@ -19,7 +19,7 @@ export interface Loop {
 }
 
 export type LoopMode =
-  | { kind: "embedded" }
+  | { kind: "embedded"; /** Also the web console (on MESHLOOP_CONSOLE_PORT). */ console?: boolean }
   | { kind: "distributed"; kafkaBrokers: readonly string[]; redisUrl: string; prefix: string; /** Default 1. */ aggregators?: number };
 
 // Each service of the distributed loop, as its own process.
@@ -31,15 +31,15 @@ const MAINS = {
 } as const;
 
 export async function startLoop(mode: LoopMode, env: Record<string, string>): Promise<Loop> {
-  return mode.kind === "embedded" ? startEmbedded(env) : startDistributed(mode, env);
+  return mode.kind === "embedded" ? startEmbedded(env, mode.console === true) : startDistributed(mode, env);
 }
 
-async function startEmbedded(env: Record<string, string>): Promise<Loop> {
+async function startEmbedded(env: Record<string, string>, console: boolean): Promise<Loop> {
   let loop: EmbeddedLoop | undefined;
   const runtime: ServiceRuntime = await createServiceRuntime({
     name: "meshloop",
     config: loadConfig(embeddedConfig, { env: { ...EMBEDDED_DEFAULTS, ...env } }),
-    create: (context) => (loop = embeddedLoop(context, { lab: true })).services,
+    create: (context) => (loop = embeddedLoop(context, { lab: true, console })).services,
   });
   await runtime.start();
   const { connections } = loop!;
