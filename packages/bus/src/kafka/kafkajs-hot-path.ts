@@ -1,5 +1,6 @@
 import { createRequire, Module } from "node:module";
 import { crc32c } from "@node-rs/crc32";
+import { installChunkedEncoder } from "./kafkajs-encoder.ts";
 
 /**
  * Two changes to kafkajs's produce path, each measured with services/ingest/bench (docs/benchmarks.md) and checked
@@ -9,9 +10,9 @@ import { crc32c } from "@node-rs/crc32";
  * 1. kafkajs checksums every record batch with a table-driven CRC32C in JavaScript, one byte per step: a fifth of
  *    the ingest's CPU under load. A hardware-accelerated CRC32C (SSE4.2, @node-rs/crc32's prebuilt binary) is put
  *    into the CommonJS module cache under that module's path, so kafkajs loads it instead.
- * 2. kafkajs's Encoder grows its buffer with Buffer.alloc, which zero-fills memory that is overwritten at once (every
- *    byte below `offset` is written before it is read, and `buffer` returns only those). Growing with allocUnsafe
- *    does the same work without the fill.
+ * 2. kafkajs's Encoder copies every nested level of a produce request into the next (about ten copies of each
+ *    byte, and the garbage of each); kafkajs-encoder.ts makes it keep large parts by reference and copy only when
+ *    a contiguous buffer is asked for.
  */
 const require = createRequire(import.meta.url);
 const crc32cPath = require.resolve("kafkajs/src/protocol/recordBatch/crc32C/index.js");
@@ -24,19 +25,5 @@ if (require.cache[crc32cPath] === undefined) {
   require.cache[crc32cPath] = replacement;
 }
 
-interface KafkaJsEncoder {
-  buf: Buffer;
-  offset: number;
-}
-interface KafkaJsEncoderClass {
-  prototype: { ensureAvailable(this: KafkaJsEncoder, length: number): void };
-  nextPowerOfTwo(value: number): number;
-}
-
-const Encoder = require("kafkajs/src/protocol/encoder.js") as KafkaJsEncoderClass;
-Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkaJsEncoder, length: number): void {
-  if (this.offset + length <= this.buf.length) return;
-  const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
-  this.buf.copy(grown, 0, 0, this.offset);
-  this.buf = grown;
-};
+const Encoder = require("kafkajs/src/protocol/encoder.js") as Parameters<typeof installChunkedEncoder>[0];
+installChunkedEncoder(Encoder);
