@@ -1,11 +1,9 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createServer } from "node:http";
-import { createServer as createTlsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import type { OtlpEncoding } from "@meshloop/otlp";
 import { encodeRpcStatus } from "@meshloop/otlp";
 import type { Refusal } from "./export-handler.ts";
 import { RefusedError } from "./export-handler.ts";
+import type { AnyRequest as IncomingMessage, AnyResponse as ServerResponse, OtlpHttpServer } from "./http-server.ts";
+import { createOtlpHttpServer, writeHead } from "./http-server.ts";
 import type { Reservation } from "./inflight.ts";
 import type { Signal } from "./ingest-metrics.ts";
 import type { ReceiverOptions } from "./receiver-options.ts";
@@ -17,10 +15,13 @@ const contentTypes: Record<OtlpEncoding, string> = { protobuf: "application/x-pr
 // google.rpc.Code values carried in the Status body of HTTP failures.
 const rpcCodes = { bad_request: 3, too_large: 8, throttled: 14, unavailable: 14, unauthenticated: 16, not_found: 5, internal: 13 };
 
-/** OTLP/HTTP: POST /v1/traces and /v1/metrics, protobuf or JSON, optionally gzip, answered in the request's encoding. */
+/**
+ * OTLP/HTTP: POST /v1/traces and /v1/metrics, protobuf or JSON, optionally gzip, answered in the request's encoding;
+ * HTTP/1.1 and HTTP/2 on the same port (http-server.ts).
+ */
 export class HttpReceiver {
   readonly #options: ReceiverOptions;
-  readonly #server: Server;
+  readonly #server: OtlpHttpServer;
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
@@ -31,32 +32,20 @@ export class HttpReceiver {
         else response.destroy();
       });
     };
-    this.#server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
-    this.#server.headersTimeout = 10_000;
-    this.#server.requestTimeout = 60_000;
-    this.#server.keepAliveTimeout = 65_000;
+    this.#server = createOtlpHttpServer(listener, options.tls);
   }
 
   start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    });
+    return this.#server.listen(this.#options.port, this.#options.host);
   }
 
   /** Stops accepting connections and waits for requests in flight; idle keep-alive connections are closed. */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeIdleConnections();
-    });
+    return this.#server.close();
   }
 
   port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#server.port();
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -106,7 +95,7 @@ export class HttpReceiver {
       const result = await this.#options.handler.export(signal, encoding, body, reservation);
       const payload = result.response(encoding);
       outcome(result.rejected > 0 ? "partial" : "ok");
-      response.writeHead(200, { "Content-Type": contentTypes[encoding], "Content-Length": payload.length });
+      writeHead(response, 200, { "Content-Type": contentTypes[encoding], "Content-Length": payload.length });
       response.end(payload);
     } catch (error) {
       if (!(error instanceof RefusedError)) throw error;
@@ -156,13 +145,13 @@ export class HttpReceiver {
         return this.#fail(response, encoding, 400, rpcCodes.bad_request, refusal.message);
       case "too_large":
         // The rest of an oversized body is not worth reading: answer, then close the connection.
-        response.setHeader("Connection", "close");
+        if (request.httpVersionMajor === 1) response.setHeader("Connection", "close");
         this.#fail(response, encoding, 413, rpcCodes.too_large, refusal.message);
         response.once("finish", () => request.destroy());
         return;
       case "throttled":
       case "unavailable":
-        if (!request.complete) response.setHeader("Connection", "close");
+        if (!request.complete && request.httpVersionMajor === 1) response.setHeader("Connection", "close");
         response.setHeader("Retry-After", String(Math.ceil(this.#options.retryAfterMs / 1000)));
         this.#fail(response, encoding, 503, rpcCodes[refusal.kind], refusal.message);
         if (!request.complete) response.once("finish", () => request.destroy());
@@ -172,7 +161,7 @@ export class HttpReceiver {
 
   #fail(response: ServerResponse, encoding: OtlpEncoding, status: number, code: number, message: string): void {
     const body = encodeRpcStatus(code, message, encoding);
-    response.writeHead(status, { "Content-Type": contentTypes[encoding], "Content-Length": body.length });
+    writeHead(response, status, { "Content-Type": contentTypes[encoding], "Content-Length": body.length });
     response.end(body);
   }
 }
