@@ -80,7 +80,7 @@ class KafkaBus implements Bus {
 
   producer(options: ProducerOptions = {}): Producer {
     const producer = new KafkaProducer({
-      client: this.#kafka.producer({ ...producerBase }),
+      createClient: () => this.#kafka.producer({ ...producerBase }),
       partitionCount: (topic) => this.#cachedPartitionCount(topic),
       partitioner: options.partitioner ?? murmur2Partition,
       compression: this.#options.compression,

@@ -21,7 +21,8 @@ interface PendingSend {
 }
 
 export interface KafkaProducerDeps {
-  client: KafkaJsProducer;
+  /** Makes a kafkajs producer; called again when the idempotent producer's state has to be thrown away. */
+  createClient: () => KafkaJsProducer;
   partitionCount: (topic: string) => number | Promise<number>;
   partitioner: Partitioner;
   compression: Compression;
@@ -30,12 +31,21 @@ export interface KafkaProducerDeps {
 }
 
 /**
+ * Broker answers that mean the idempotent producer's id or sequence numbers no longer match the broker's: after a
+ * broker outage kafkajs rolls back the sequence numbers of a whole failed request even when the broker had written
+ * part of it (tulios/kafkajs#598), and from then on every send is refused. kafkajs never recovers by itself; a new
+ * client gets a new producer id with fresh sequences.
+ */
+const PRODUCER_STATE_LOST = new Set(["OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_EPOCH"]);
+
+/**
  * kafkajs sends one request per `send` call. This producer lets concurrent sends share requests: sends queue up
  * while a request is in flight (or for `lingerMs`), then go out together as one `sendBatch`, acknowledged by
  * all in-sync replicas. The client is idempotent, so its own retries cannot duplicate or reorder records.
  */
 export class KafkaProducer implements Producer {
   readonly #deps: KafkaProducerDeps;
+  #client: KafkaJsProducer;
   #queue: PendingSend[] = [];
   #queuedBytes = 0;
   #pendingBytes = 0;
@@ -45,8 +55,12 @@ export class KafkaProducer implements Producer {
   #connecting: Promise<void> | null = null;
   #closed = false;
 
+  /** Times the client was replaced because the broker no longer accepted its producer state. */
+  resets = 0;
+
   constructor(deps: KafkaProducerDeps) {
     this.#deps = deps;
+    this.#client = deps.createClient();
   }
 
   get pendingBytes(): number {
@@ -54,7 +68,7 @@ export class KafkaProducer implements Producer {
   }
 
   connect(): Promise<void> {
-    this.#connecting ??= this.#deps.client.connect().catch((error: unknown) => {
+    this.#connecting ??= this.#client.connect().catch((error: unknown) => {
       this.#connecting = null;
       throw toBusError(error, "kafka producer: connect failed");
     });
@@ -107,7 +121,7 @@ export class KafkaProducer implements Producer {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
-    if (this.#connecting) await this.#deps.client.disconnect();
+    if (this.#connecting) await this.#client.disconnect();
   }
 
   #schedule(): void {
@@ -134,6 +148,18 @@ export class KafkaProducer implements Producer {
     });
   }
 
+  /**
+   * Replaces the client: what this batch carried was refused (its senders retry, at least once as always), and the
+   * next send connects with a new producer id. Sends queued meanwhile wait, since they drain after this batch.
+   */
+  async #reset(): Promise<void> {
+    const old = this.#client;
+    this.#client = this.#deps.createClient();
+    this.#connecting = null;
+    this.resets++;
+    await old.disconnect().catch(() => undefined);
+  }
+
   async #sendBatch(batch: PendingSend[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const send of batch) {
@@ -146,7 +172,7 @@ export class KafkaProducer implements Producer {
     let bytes = 0;
     for (const send of batch) bytes += send.bytes;
     try {
-      const metadata = await this.#deps.client.sendBatch({
+      const metadata = await this.#client.sendBatch({
         topicMessages,
         acks: -1,
         compression: compressionTypes[this.#deps.compression],
@@ -156,6 +182,7 @@ export class KafkaProducer implements Producer {
       const topics = [...byTopic.keys()].join(",");
       const wrapped = toBusError(error, `kafka producer: send to ${topics} failed`, { topic: topics });
       for (const send of batch) send.reject(wrapped);
+      if (PRODUCER_STATE_LOST.has((error as { type?: string }).type ?? "")) await this.#reset();
     } finally {
       this.#pendingBytes -= bytes;
     }
