@@ -10,6 +10,8 @@ export type {
   TargetCounters,
   Transport,
 } from "./data-plane.ts";
+export { ExportLedger } from "./export-ledger.ts";
+export type { ExportedSpans } from "./export-ledger.ts";
 export { FaultInjector, faultActive, faultHits, planRequest } from "./faults.ts";
 export type { Fault, FaultEffect, FaultInput, FaultScope, InstanceRef, RequestContext, RequestPlan } from "./faults.ts";
 export { LabInstance } from "./instance.ts";

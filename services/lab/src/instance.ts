@@ -9,6 +9,7 @@ import type { FaultInjector } from "./faults.ts";
 import type { Random } from "./random.ts";
 import { callThroughDataPlane } from "./outbound.ts";
 import type { Endpoint } from "./route-decisions.ts";
+import type { ExportLedger } from "./export-ledger.ts";
 import type { ExportCounters, IngestTarget, InstanceTelemetry } from "./telemetry.ts";
 import { instanceTelemetry } from "./telemetry.ts";
 import type { ServiceSpec, Topology } from "./topology.ts";
@@ -39,6 +40,8 @@ export interface InstanceDeps {
   /** Null: no spans are exported (the uninstrumented dependency, or a lab without ingest). */
   ingest: IngestTarget | null;
   exportCounters: ExportCounters;
+  /** Per service and version, what the exporters were told (the chaos suite's span accounting). */
+  exportLedger?: ExportLedger;
 }
 
 export class LabInstance implements Endpoint {
@@ -60,7 +63,7 @@ export class LabInstance implements Endpoint {
     this.deps = deps;
     this.telemetry =
       service.instrumented && deps.ingest
-        ? instanceTelemetry({ service: service.name, version, instanceId, namespace: deps.topology.namespace }, deps.ingest, deps.exportCounters)
+        ? instanceTelemetry({ service: service.name, version, instanceId, namespace: deps.topology.namespace }, deps.ingest, deps.exportCounters, deps.exportLedger)
         : null;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;

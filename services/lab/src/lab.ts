@@ -5,6 +5,8 @@ import type { AdminApi } from "./admin-api.ts";
 import { startAdminApi } from "./admin-api.ts";
 import type { CallResult, Caller, TargetCounters } from "./data-plane.ts";
 import { DataPlane } from "./data-plane.ts";
+import type { ExportedSpans } from "./export-ledger.ts";
+import { ExportLedger } from "./export-ledger.ts";
 import { FaultInjector } from "./faults.ts";
 import { LabInstance } from "./instance.ts";
 import type { OutboundDeps } from "./outbound.ts";
@@ -67,6 +69,7 @@ export class Lab {
   readonly dataPlane: DataPlane;
   private readonly options: LabOptions;
   private readonly exportCounters = emptyExportCounters();
+  private readonly exportLedger = new ExportLedger();
   private readonly random;
   private readonly registry = new Map<string, LabInstance>();
   private readonly sequence = new Map<string, number>();
@@ -147,6 +150,14 @@ export class Lab {
     };
   }
 
+  /**
+   * Per service and version, the spans the exporters were told were accepted and those whose export failed. Final
+   * once `stop()` returned (it flushes every exporter and waits for the answers).
+   */
+  exportedSpans(): ExportedSpans[] {
+    return this.exportLedger.list();
+  }
+
   dataPlaneCounters(service: string): TargetCounters {
     return this.dataPlane.counters(service);
   }
@@ -164,6 +175,7 @@ export class Lab {
       { service, version: "v1", instanceId: `${service}-0`, namespace: this.topology.namespace },
       { url: this.options.ingestUrl, headers: this.options.ingestHeaders ?? {}, exportDelayMs: this.options.exportDelayMs ?? 200 },
       this.exportCounters,
+      this.exportLedger,
     );
     if (telemetry) this.callerTelemetry.push(telemetry);
     return {
@@ -209,6 +221,7 @@ export class Lab {
         exportDelayMs: this.options.exportDelayMs ?? 200,
       },
       exportCounters: this.exportCounters,
+      exportLedger: this.exportLedger,
     });
     await instance.start();
     this.registry.set(instance.instanceId, instance);

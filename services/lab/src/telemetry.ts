@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { ExportLedger } from "./export-ledger.ts";
 
 /** One tracer provider per lab instance (several share a process), exporting OTLP/HTTP protobuf with the SDK's exporter. */
 
@@ -42,20 +43,29 @@ export function tracesUrl(url: string): string {
   return url.endsWith("/v1/traces") ? url : `${url.replace(/\/+$/, "")}/v1/traces`;
 }
 
-/** The exporter's own results, counted: spans exported are spans the ingest acknowledged. */
+/**
+ * The exporter's own results, counted: spans exported are spans the ingest acknowledged. The SDK exporter retries
+ * (network errors, 429/502/503/504) inside one export, so the callback carries the final word on the batch.
+ */
 class CountingExporter implements SpanExporter {
   private readonly inner: SpanExporter;
   private readonly counters: ExportCounters;
+  private readonly resource: InstanceResource;
+  private readonly ledger: ExportLedger | undefined;
 
-  constructor(inner: SpanExporter, counters: ExportCounters) {
+  constructor(inner: SpanExporter, counters: ExportCounters, resource: InstanceResource, ledger: ExportLedger | undefined) {
     this.inner = inner;
     this.counters = counters;
+    this.resource = resource;
+    this.ledger = ledger;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) this.counters.spansExported += spans.length;
+      const ok = result.code === ExportResultCode.SUCCESS;
+      if (ok) this.counters.spansExported += spans.length;
       else this.counters.spansFailed += spans.length;
+      this.ledger?.record(this.resource.service, this.resource.version, spans, ok);
       resultCallback(result);
     });
   }
@@ -69,7 +79,7 @@ class CountingExporter implements SpanExporter {
   }
 }
 
-export function instanceTelemetry(resource: InstanceResource, ingest: IngestTarget, counters: ExportCounters): InstanceTelemetry {
+export function instanceTelemetry(resource: InstanceResource, ingest: IngestTarget, counters: ExportCounters, ledger?: ExportLedger): InstanceTelemetry {
   const exporter = new OTLPTraceExporter({ url: tracesUrl(ingest.url), headers: ingest.headers ?? {}, timeoutMillis: 5_000 });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
@@ -81,7 +91,7 @@ export function instanceTelemetry(resource: InstanceResource, ingest: IngestTarg
       "k8s.namespace.name": resource.namespace,
     }),
     spanProcessors: [
-      new BatchSpanProcessor(new CountingExporter(exporter, counters), {
+      new BatchSpanProcessor(new CountingExporter(exporter, counters, resource, ledger), {
         scheduledDelayMillis: ingest.exportDelayMs,
         maxQueueSize: 8192,
         maxExportBatchSize: 512,

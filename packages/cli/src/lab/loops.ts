@@ -1,5 +1,6 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Bus } from "@meshloop/bus";
 import { createKafkaBus } from "@meshloop/bus";
 import { topicNames } from "@meshloop/contracts";
@@ -20,7 +21,16 @@ export interface Loop {
 
 export type LoopMode =
   | { kind: "embedded"; /** Also the web console (on MESHLOOP_CONSOLE_PORT). */ console?: boolean }
-  | { kind: "distributed"; kafkaBrokers: readonly string[]; redisUrl: string; prefix: string; /** Default 1. */ aggregators?: number };
+  | {
+      kind: "distributed";
+      kafkaBrokers: readonly string[];
+      redisUrl: string;
+      prefix: string;
+      /** Default 1. */
+      aggregators?: number;
+      /** Each process's whole output is appended to `<logDir>/<name>.log` (the folder must exist). */
+      logDir?: string;
+    };
 
 // Each service of the distributed loop, as its own process.
 const MAINS = {
@@ -74,7 +84,8 @@ async function startDistributed(mode: Extract<LoopMode, { kind: "distributed" }>
   const processes: ManagedProcess[] = [];
   for (const name of names) {
     const main = MAINS[name.startsWith("aggregator") ? "aggregator" : (name as keyof typeof MAINS)];
-    processes.push(new ManagedProcess(name, main, await freePort(), { ...shared, MESHLOOP_SERVICE_INSTANCE_ID: `${mode.prefix}-${name}` }));
+    const logFile = mode.logDir === undefined ? null : join(mode.logDir, `${name}.log`);
+    processes.push(new ManagedProcess(name, main, await freePort(), { ...shared, MESHLOOP_SERVICE_INSTANCE_ID: `${mode.prefix}-${name}` }, logFile));
   }
   const stopAll = async () => {
     await Promise.all(processes.map((p) => p.stop()));

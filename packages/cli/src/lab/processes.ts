@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError, MeshloopError } from "@meshloop/errors";
 
@@ -8,24 +9,32 @@ const ROOT = new URL("../../../../", import.meta.url).pathname;
 /**
  * One service of the distributed loop as a child process: started with its environment and its own ops port, ready
  * when its `/readyz` answers 200; killed (any signal), paused and resumed (SIGSTOP/SIGCONT, a zombie consumer) and
- * restarted by the chaos suite. The last lines of its output are kept for the error when it does not start.
+ * restarted by the chaos suite. The last lines of its output are kept for the error when it does not start; with a
+ * log file, all of it is appended there too (across restarts), for a chaos run that has to be read afterwards.
  */
 export class ManagedProcess {
   readonly name: string;
   readonly port: number;
   readonly #main: string;
   readonly #env: Record<string, string>;
+  readonly #logFile: string | null;
   readonly #output: string[] = [];
   #child: ChildProcess | null = null;
   /** Exits not asked for (a crash), counted for the suite's "nothing crashes except what was killed". */
   unexpectedExits = 0;
   #expectingExit = false;
 
-  constructor(name: string, main: string, port: number, env: Record<string, string>) {
+  constructor(name: string, main: string, port: number, env: Record<string, string>, logFile: string | null = null) {
     this.name = name;
     this.#main = main;
     this.port = port;
     this.#env = env;
+    this.#logFile = logFile;
+  }
+
+  /** Where its whole output goes, when it has a log file. */
+  get logFile(): string | null {
+    return this.#logFile;
   }
 
   /** The last lines it wrote (logs at the loop's level), for a failing test's message. */
@@ -44,9 +53,12 @@ export class ManagedProcess {
       env: { ...process.env, ...this.#env, MESHLOOP_HTTP_PORT: String(this.port) },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    if (this.#logFile !== null) appendFileSync(this.#logFile, `--- ${new Date().toISOString()} ${this.name} started\n`);
     const keep = (chunk: Buffer) => {
       this.#output.push(chunk.toString());
       if (this.#output.length > 200) this.#output.shift();
+      // Synchronous, so the lines of a process killed a moment later are all there, in order.
+      if (this.#logFile !== null) appendFileSync(this.#logFile, chunk);
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);

@@ -7,7 +7,7 @@ import type { Consumer } from "@meshloop/bus";
 import { decodeEnvelope, fromCloudEventMessage } from "@meshloop/contracts";
 import type { ActuationResult, WindowAggregate } from "@meshloop/contracts";
 import { defaultTopology, judge, settled, startLab, startLoad } from "@meshloop/lab";
-import type { Lab, LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
+import type { ExportedSpans, Lab, LoadOptions, RunRecord, Scenario, SeenDecision, Topology, Verdict } from "@meshloop/lab";
 import { freePort, startLoop } from "./loops.ts";
 import type { Loop, LoopMode } from "./loops.ts";
 
@@ -17,6 +17,11 @@ export interface ScenarioRun {
   readonly verdicts: Verdict[];
   readonly aggregates: WindowAggregate[];
   readonly wallMs: number;
+  /** Per service and version, what the lab's exporters were told, final (read after the lab flushed and stopped). */
+  readonly exported: ExportedSpans[];
+  /** With `settle`: whether every service's windows up to the bound were read as complete aggregates, and how long
+   *  that took; the services still short of it otherwise. Null without `settle` or when the run failed. */
+  readonly settled: { ok: boolean; waitedMs: number; pending: string[] } | null;
 }
 
 export interface RunOptions {
@@ -29,6 +34,16 @@ export interface RunOptions {
   /** Runs beside the scenario once the load started (the chaos suite's faults on the loop itself); the run lasts at
    *  least until it is done. */
   readonly during?: (run: DuringRun) => Promise<void>;
+  /**
+   * After the lab stopped (its last spans flushed), keep reading aggregates until every service that has any has a
+   * complete aggregate for a window starting at least `beyondMs` after the lab stopped, or `timeoutMs` passed. Stage 2
+   * emits a service's windows in order, and a complete window means every spans partition passed its end, so every
+   * span stamped before that bound is then in an aggregate already read (for span accounting). Spans stamped ahead
+   * of their arrival (clock skew within the aggregator's bound) land in windows up to the skew ahead: add it.
+   */
+  readonly settle?: { beyondMs: number; timeoutMs: number };
+  /** False: final aggregates are read but not kept (a long soak would hold every window of every service). */
+  readonly keepAggregates?: boolean;
 }
 
 export interface DuringRun {
@@ -37,6 +52,8 @@ export interface DuringRun {
   readonly ingestUrl: string;
   readonly startedAtMs: number;
   readonly log: (line: string) => void;
+  /** The final aggregates read so far (the array the run returns, growing). */
+  readonly aggregates: readonly WindowAggregate[];
 }
 
 /** The default topology with the scenario's changes of versions and latencies. */
@@ -84,6 +101,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const aggregates: WindowAggregate[] = [];
   let reader: Consumer | null = null;
   let load: ReturnType<typeof startLoad> | null = null;
+  let ran = false;
+  let settledAggregates: ScenarioRun["settled"] = null;
   const wallStart = Date.now();
   const since = (ms: number) => `+${((ms - record.startedAtMs) / 1000).toFixed(1)}s`.padStart(7);
   try {
@@ -96,7 +115,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       handler: async (batch) => {
         for (const message of batch.records) {
           if (message.topic === topics.aggregates) {
-            aggregates.push(decodeEnvelope(message.value ?? "", "meshloop.aggregate").data);
+            if (options.keepAggregates !== false) aggregates.push(decodeEnvelope(message.value ?? "", "meshloop.aggregate").data);
             continue;
           }
           const event = fromCloudEventMessage(message);
@@ -108,6 +127,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           } else if (event.type === "dev.meshloop.actuation.v1") {
             record.actuations.push(event.data);
             options.log(`${since(Date.now())} actuation ${event.data.target.service} gen ${event.data.generation}: ${event.data.status}${event.data.status === "applied" ? "" : ` (${event.data.reason})`}`);
+          } else if (event.type === "dev.meshloop.pause.v1") {
+            // A paused target publishes no decision: the timeline says why it went quiet.
+            options.log(`${since(Date.now())} ${event.data.paused ? "pause" : "resume"} ${event.data.target?.service ?? "(all targets)"} by ${event.data.by}: ${event.data.reason}`);
           }
         }
       },
@@ -124,7 +146,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     // Settled in callbacks, so kept in an object the loop below reads.
     const during: { done: boolean; error: Error | null } = { done: options.during === undefined, error: null };
     if (options.during !== undefined) {
-      const ctx: DuringRun = { loop, lab, ingestUrl: `http://127.0.0.1:${ingestPort}`, startedAtMs: record.startedAtMs, log: (line) => options.log(`${since(Date.now())} ${line}`) };
+      const ctx: DuringRun = { loop, lab, ingestUrl: `http://127.0.0.1:${ingestPort}`, startedAtMs: record.startedAtMs, log: (line) => options.log(`${since(Date.now())} ${line}`), aggregates };
       options.during(ctx).then(
         () => (during.done = true),
         (error: unknown) => {
@@ -148,12 +170,39 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
     while (!during.done) await sleep(200);
     if (during.error !== null) throw during.error;
+    ran = true;
   } finally {
     // Every step runs even if one fails (a loop left running would outlive the run); the first failure is thrown.
-    // The lab flushes its last spans while the ingest still listens.
-    await inOrder([() => load?.stop(), () => lab.stop(), () => reader?.stop(), () => loop?.stop(), () => rmSync(dir, { recursive: true, force: true })]);
+    // The lab flushes its last spans while the ingest still listens, and the loop runs on until they are aggregated.
+    const settleUntil = async () => {
+      if (options.settle === undefined || !ran) return;
+      const labStoppedAtMs = Date.now();
+      const result = await settleAggregates(aggregates, labStoppedAtMs + options.settle.beyondMs, options.settle.timeoutMs);
+      settledAggregates = result;
+      options.log(`${since(Date.now())} aggregates ${result.ok ? "settled" : `not settled (${result.pending.join(", ")})`} after ${(result.waitedMs / 1000).toFixed(1)} s`);
+    };
+    await inOrder([() => load?.stop(), () => lab.stop(), settleUntil, () => reader?.stop(), () => loop?.stop(), () => rmSync(dir, { recursive: true, force: true })]);
   }
-  return { scenario, record, verdicts: judge(scenario, record, true), aggregates, wallMs: Date.now() - wallStart };
+  return { scenario, record, verdicts: judge(scenario, record, true), aggregates, wallMs: Date.now() - wallStart, exported: lab.exportedSpans(), settled: settledAggregates };
+}
+
+/** Waits until every service with aggregates has a complete one for a window starting at or after `boundMs`. */
+async function settleAggregates(aggregates: readonly WindowAggregate[], boundMs: number, timeoutMs: number): Promise<{ ok: boolean; waitedMs: number; pending: string[] }> {
+  const started = Date.now();
+  const pending = (): string[] => {
+    const done = new Set<string>();
+    const all = new Set<string>();
+    for (const a of aggregates) {
+      all.add(a.service);
+      if (a.completeness.complete && a.windowStartMs >= boundMs) done.add(a.service);
+    }
+    return [...all].filter((service) => !done.has(service)).sort();
+  };
+  while (Date.now() - started < timeoutMs) {
+    if (aggregates.length > 0 && pending().length === 0) return { ok: true, waitedMs: Date.now() - started, pending: [] };
+    await sleep(250);
+  }
+  return { ok: false, waitedMs: Date.now() - started, pending: aggregates.length === 0 ? ["(no aggregates at all)"] : pending() };
 }
 
 async function inOrder(steps: readonly (() => unknown)[]): Promise<void> {
