@@ -40,10 +40,15 @@ export interface Refusal<Ref = ObjectRef> {
   reason: string;
 }
 
-/** A part the mesh could carry out but not in this cluster as it is now (status `failed`, with the reason). */
+/**
+ * A part the mesh could carry out but not in this cluster as it is now (status `failed`, with the reason). Parts are
+ * independent: the other parts' resources are still written, and the result lists this one as failed.
+ */
 export interface Failure {
   capabilities: CapabilityPart[];
   reason: string;
+  /** The object the parts would have been written to, when there is one, for the result to name. */
+  ref?: { kind: string; name: string; namespace?: string };
 }
 
 /** Replicas meshloop publishes instead of applying, because an autoscaler owns the count or the policy says so. */
@@ -57,7 +62,9 @@ export interface Recommendation {
 /**
  * What a target's desired state becomes in one mesh. `resources` are in the order to apply them (make before break:
  * subsets exist before routes name them). Everything asked for that is not in `resources` is accounted for in one
- * of the other lists, so nothing is ever reported as applied that was not. `Write` is the mesh's form of a change:
+ * of the other lists, so nothing is ever reported as applied that was not. `resources` hold only what can be written
+ * whatever became of the parts in `failed` (a failed part writes nothing, and nothing written depends on it), so the
+ * appliers write them even when something failed, and report the failure. `Write` is the mesh's form of a change:
  * Kubernetes writes by default; a mesh configured through another API has its own, with `ScaleWrite` among them.
  */
 export interface Translation<Write = KubeWrite, Ref = ObjectRef> {

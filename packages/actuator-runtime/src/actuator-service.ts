@@ -45,8 +45,18 @@ export function actuatorService(context: ServiceContext<CommonConfig & Connectio
   return {
     name: options.name,
     async start() {
-      await connections.ensureTopics();
-      await actuator.start();
+      try {
+        // Before the first decision: a misconfigured output is a start error, not a failed result per decision.
+        await options.applier.prepare?.();
+        await connections.ensureTopics();
+        await actuator.start();
+      } catch (error) {
+        // The lifecycle stops only services that started: this one closes what it opened itself (the store connects
+        // as it is created), or the process would stay up on the open sockets.
+        await actuator.stop().catch(() => undefined);
+        await connections.close().catch(() => undefined);
+        throw error;
+      }
       logger.info({ mode: config.MESHLOOP_ACTUATOR_MODE, mesh: options.applier.mesh, ...options.output }, `${options.name} started`);
     },
     async stop() {

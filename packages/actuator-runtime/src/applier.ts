@@ -27,4 +27,6 @@ export interface ApplyOptions {
 export interface MeshApplier {
   readonly mesh: Mesh;
   apply(decision: Decision, options: ApplyOptions): Promise<ApplyOutcome>;
+  /** Checks the output before the first decision (a GitOps folder is a git work tree); throws a one-line ConfigError. */
+  prepare?(): Promise<void>;
 }

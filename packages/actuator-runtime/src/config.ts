@@ -1,4 +1,6 @@
-import { envDurationMs, envEnum, envInt } from "@meshloop/runtime";
+import { ConfigError } from "@meshloop/errors";
+import { envBool, envDurationMs, envEnum, envInt, envString } from "@meshloop/runtime";
+import type { GitAuthor } from "./gitops-git.ts";
 
 /** What every actuator service reads besides its mesh's own settings (the actuators add theirs with a prefix). */
 export const actuatorSettings = {
@@ -15,3 +17,32 @@ export const actuatorSettings = {
     .default(10_000)
     .describe("Largest delay between two tries."),
 };
+
+/**
+ * What a GitOps actuator reads to commit its output (added with its MESHLOOP_ACTUATOR_GITOPS_DIR). Commits stay in
+ * the local clone: meshloop never pushes.
+ */
+export const gitopsCommitSettings = {
+  MESHLOOP_ACTUATOR_GITOPS_COMMIT: envBool()
+    .default(false)
+    .describe(
+      "GitOps output only: after writing a decision's files, commit the target's folder (git add -A and git commit, one commit per decision that changed something, naming target, generation and decision id). The folder must be inside a git work tree, or the service does not start. Never pushes.",
+    ),
+  MESHLOOP_ACTUATOR_GITOPS_AUTHOR_NAME: envString({ example: "meshloop" }).default("meshloop").describe("Author and committer name of the GitOps commits."),
+  MESHLOOP_ACTUATOR_GITOPS_AUTHOR_EMAIL: envString({ pattern: /^[^\s<>@]+@[^\s<>@]+$/, example: "meshloop@example.com" })
+    .default("meshloop@localhost")
+    .describe("Author and committer email of the GitOps commits."),
+};
+
+export interface GitopsCommitConfig {
+  MESHLOOP_ACTUATOR_GITOPS_COMMIT: boolean;
+  MESHLOOP_ACTUATOR_GITOPS_AUTHOR_NAME: string;
+  MESHLOOP_ACTUATOR_GITOPS_AUTHOR_EMAIL: string;
+}
+
+/** The commits' author when commits are on, else null; commits without a GitOps folder are a configuration error. */
+export function gitopsCommitAuthor(config: GitopsCommitConfig, directory: string | undefined): GitAuthor | null {
+  if (!config.MESHLOOP_ACTUATOR_GITOPS_COMMIT) return null;
+  if (directory === undefined) throw new ConfigError("MESHLOOP_ACTUATOR_GITOPS_COMMIT is on but MESHLOOP_ACTUATOR_GITOPS_DIR is not set: there is no GitOps output to commit");
+  return { name: config.MESHLOOP_ACTUATOR_GITOPS_AUTHOR_NAME, email: config.MESHLOOP_ACTUATOR_GITOPS_AUTHOR_EMAIL };
+}

@@ -1,10 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { renderGitops } from "@meshloop/actuator-kit";
 import type { Translation } from "@meshloop/actuator-kit";
-import { targetKey } from "@meshloop/contracts";
-import type { Decision, DesiredState, Mesh, ResourceResult } from "@meshloop/contracts";
+import type { Decision, DesiredState, Mesh } from "@meshloop/contracts";
 import type { ApplyOptions, ApplyOutcome, MeshApplier } from "./applier.ts";
+import { writeGitopsOutput } from "./gitops-files.ts";
+import { GitopsRepository } from "./gitops-git.ts";
+import type { GitAuthor } from "./gitops-git.ts";
 
 export interface GitopsApplierOptions {
   readonly mesh: Mesh;
@@ -12,59 +12,34 @@ export interface GitopsApplierOptions {
   readonly directory: string;
   /** The mesh's pure translation, with what it knows of the cluster (in GitOps mode: nothing but the time). */
   readonly translate: (desired: DesiredState, nowMs: number) => Translation;
+  /** Set: commit each decision's changed files as this author (the folder must be in a git work tree); unset: files only. */
+  readonly commit?: GitAuthor | null | undefined;
 }
 
 /**
- * The `gitops` output mode: instead of calling the mesh's API, writes the target's translated resources as files,
- * one per resource, byte-identical for equal content, and removes the files of resources meshloop no longer wants.
- * "applied" here means written to the folder: the GitOps tool that syncs it makes the change, and reports on it.
+ * The `gitops` output mode for Kubernetes meshes: instead of calling the API, writes the target's translated
+ * resources as files, one per resource, byte-identical for equal content, removes the files of resources meshloop no
+ * longer wants, and optionally commits them (see writeGitopsOutput). "applied" here means written to the folder: the
+ * GitOps tool that syncs it makes the change, and reports on it.
  */
 export class GitopsApplier implements MeshApplier {
   readonly mesh: Mesh;
   readonly #options: GitopsApplierOptions;
+  readonly #git: GitopsRepository | null;
 
   constructor(options: GitopsApplierOptions) {
     this.mesh = options.mesh;
     this.#options = options;
+    this.#git = options.commit === undefined || options.commit === null ? null : new GitopsRepository(options.directory, options.commit);
+  }
+
+  /** With commits on, refuses to start on a folder that is not in a git work tree. */
+  async prepare(): Promise<void> {
+    await this.#git?.check();
   }
 
   async apply(decision: Decision, options: ApplyOptions): Promise<ApplyOutcome> {
     const translation = this.#options.translate(decision.desiredState, Date.now());
-    const unsupported = translation.unsupported.map((u) => ({ capability: u.capability, reason: u.reason }));
-    if (translation.failed.length > 0) {
-      return { status: "failed", reason: translation.failed.map((f) => f.reason).join("; "), resources: [], unsupported };
-    }
-    const output = renderGitops(translation.resources);
-    const root = join(this.#options.directory, targetKey(decision.target));
-    const resources: ResourceResult[] = [];
-    for (const file of output.files) {
-      const path = join(root, file.path);
-      const before = await readFile(path, "utf8").catch(() => null);
-      const same = before === file.content;
-      if (options.mode === "apply" && !same) {
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, file.content);
-      }
-      resources.push({ kind: "file", name: join(targetKey(decision.target), file.path), status: options.mode === "dry-run" ? "skipped" : same ? "unchanged" : "applied" });
-    }
-    for (const deletion of output.deletions) {
-      if (options.mode === "apply") await rm(join(root, deletion), { force: true });
-      resources.push({ kind: "file", name: join(targetKey(decision.target), deletion), status: options.mode === "dry-run" ? "skipped" : "applied", message: "removed" });
-    }
-    if (options.mode === "dry-run") {
-      return { status: "dry-run", reason: `would write ${output.files.length} files under ${root}`, resources, unsupported };
-    }
-    if (resources.length === 0 && unsupported.length > 0) {
-      return { status: "unsupported", reason: unsupported.map((u) => u.reason).join("; "), resources, unsupported };
-    }
-    const changed = resources.filter((r) => r.status === "applied").length;
-    const refused = translation.refused.length > 0 ? `; ${translation.refused.map((r) => r.reason).join("; ")}` : "";
-    return {
-      status: "applied",
-      reason: `written to ${root}: ${changed} of ${resources.length} files changed; the GitOps tool syncing it applies them${refused}`,
-      resources,
-      unsupported,
-      appliedAt: new Date().toISOString(),
-    };
+    return writeGitopsOutput(decision, translation, renderGitops(translation.resources), { directory: this.#options.directory, mode: options.mode, git: this.#git });
   }
 }

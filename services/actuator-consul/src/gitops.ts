@@ -1,23 +1,15 @@
+import type { GitopsOutput } from "@meshloop/actuator-kit";
 import { ValidationError } from "@meshloop/errors";
 import type { ConsulWrite } from "./translation.ts";
 
 /**
  * The `gitops` output mode for Consul: each config entry as a JSON file `consul config write` accepts, one file per
- * entry. The same entries always give byte-identical files (keys in a fixed order, no Raft indexes), so a commit
- * happens only when something really changed. Replicas (consul-k8s) are a patch of the workload's manifest.
+ * entry, at `consul/[<partition>/][<namespace>/]<kind>-<name>.json`; replicas (consul-k8s) as a patch of the
+ * workload's manifest at `kubernetes/<namespace>/<kind>-<name>.replicas.json`. The same entries always give
+ * byte-identical files (keys in a fixed order, no Raft indexes), so a commit happens only when something really
+ * changed. The output has the shape every mesh's has, so the runtime's writeGitopsOutput writes (and commits) it.
  */
-export interface GitopsFile {
-  /** `consul/[<partition>/][<namespace>/]<kind>-<name>.json`, or `kubernetes/<namespace>/<kind>-<name>.replicas.json`. */
-  path: string;
-  content: string;
-}
-
-export interface GitopsOutput {
-  /** Sorted by path. */
-  files: GitopsFile[];
-  /** Files of entries meshloop no longer wants. */
-  deletions: string[];
-}
+export type { GitopsFile, GitopsOutput } from "@meshloop/actuator-kit";
 
 const ENTRY_ORDER = ["Kind", "Name", "Partition", "Namespace", "Meta"];
 const TOP_ORDER = ["apiVersion", "kind", "metadata", "spec"];

@@ -36,3 +36,23 @@ export function written(resources: readonly ConsulWrite[], kind: string, name = 
   if (write === undefined || write.action !== "write") throw new Error(`no ${kind} ${name} written in ${JSON.stringify(resources)}`);
   return { entry: write.entry, cas: write.cas };
 }
+
+/** meshloop's record of the original in an entry's Meta (its pieces joined), parsed: field name to original. */
+export function originals(entry: ConfigEntry): Record<string, unknown> {
+  const pieces = Object.entries(entry.Meta ?? {}).filter(([k]) => k.startsWith("meshloop-original-")).sort(([a], [b]) => Number(a.split("-").pop()) - Number(b.split("-").pop()));
+  if (pieces.length === 0) throw new Error(`no record in the Meta of ${entry.Kind} ${entry.Name}`);
+  const fields = (JSON.parse(pieces.map(([, v]) => v).join("")) as { fields: Record<string, { original?: unknown }> }).fields;
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.original]));
+}
+
+/** The writes with meshloop's record taken out of each entry's Meta, for comparing the rest with an expected one. */
+export function withoutRecords<T extends { entry: ConfigEntry } | ConsulWrite>(writes: readonly T[]): T[] {
+  return writes.map((w) => {
+    if (!("entry" in w)) return w;
+    const entry = structuredClone(w.entry);
+    const meta = Object.fromEntries(Object.entries(entry.Meta ?? {}).filter(([k]) => !k.startsWith("meshloop-original-")));
+    if (Object.keys(meta).length > 0) entry.Meta = meta;
+    else delete entry.Meta;
+    return { ...w, entry };
+  });
+}

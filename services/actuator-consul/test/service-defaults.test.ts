@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { capabilityOf } from "@meshloop/contracts";
 import { translateConsul } from "../src/index.ts";
 import type { ServiceDefaults } from "../src/index.ts";
-import { context, LATER, OWNED_META, state, written } from "./fixtures.ts";
+import { context, LATER, originals, OWNED_META, state, withoutRecords, written } from "./fixtures.ts";
 
 const LIMITS = { maxConnections: 100, maxPendingRequests: 10, maxRequests: 200, maxRetries: 3 };
 const EJECTION = { consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50, ejectInstances: [] };
@@ -26,7 +26,12 @@ function webDefaults(): ServiceDefaults {
 
 test("limits and passive health checks go into each caller's service-defaults override for the target", () => {
   const result = translateConsul(state({ connectionLimits: LIMITS, ejection: EJECTION }), context({ callers: [{ name: "web", defaults: webDefaults() }, { name: "api", defaults: null }] }));
-  assert.deepEqual(result.resources, [
+  assert.deepEqual(originals(written(result.resources, "service-defaults", "web").entry), {
+    "UpstreamConfig.Overrides[checkout].Limits": { MaxConnections: 1 },
+    "UpstreamConfig.Overrides[checkout].PassiveHealthCheck": { Interval: "1s", MaxFailures: 1, EnforcingConsecutive5xx: 10 },
+  }, "the user's override fields are recorded as found; meshloop's own entry for api carries no record");
+  assert.deepEqual(written(result.resources, "service-defaults", "api").entry.Meta, OWNED_META, "an entry meshloop creates carries no record: a release deletes it");
+  assert.deepEqual(withoutRecords(result.resources), [
     {
       action: "write",
       cas: 0,
@@ -93,7 +98,8 @@ test("a caller whose service-defaults consul-k8s reconciles is refused; the othe
 test("a rate limit goes into the target's service-defaults per instance, keeping the user's protocol", () => {
   const own: ServiceDefaults = { Kind: "service-defaults", Name: "checkout", Protocol: "http", ModifyIndex: 12 };
   const result = translateConsul(state({ rateLimit: { requestsPerSecond: 100 } }), context({ serviceDefaults: own, instances: 4 }));
-  assert.deepEqual(result.resources, [{ action: "write", cas: 12, entry: { Kind: "service-defaults", Name: "checkout", Protocol: "http", RateLimits: { InstanceLevel: { RequestsPerSecond: 25 } } } }]);
+  assert.deepEqual(withoutRecords(result.resources), [{ action: "write", cas: 12, entry: { Kind: "service-defaults", Name: "checkout", Protocol: "http", RateLimits: { InstanceLevel: { RequestsPerSecond: 25 } } } }]);
+  assert.deepEqual(originals(written(result.resources, "service-defaults").entry), { RateLimits: undefined }, "RateLimits were absent");
   const rounded = translateConsul(state({ rateLimit: { requestsPerSecond: 10 } }), context({ instances: 3 }));
   assert.ok(rounded.warnings.includes("whole requests per instance give 9 requests/s in all, not 10"));
 });

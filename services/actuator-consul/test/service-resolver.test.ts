@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { capabilityOf } from "@meshloop/contracts";
 import { translateConsul } from "../src/index.ts";
-import type { ServiceResolver } from "../src/index.ts";
-import { context, OWNED_META, state, written } from "./fixtures.ts";
+import type { ServiceResolver, ServiceSplitter } from "../src/index.ts";
+import { context, originals, OWNED_META, state, withoutRecords, written } from "./fixtures.ts";
 
 const TARGETS = { "us-west1": { Datacenter: "dc-west" }, "eu-west1": { Peer: "eu-cluster" } };
 
@@ -20,7 +20,8 @@ test("a user's per-subset failover stays; the wildcard is meshloop's", () => {
   const user: ServiceResolver = { Kind: "service-resolver", Name: "checkout", Failover: { v1: { Targets: [{ Datacenter: "dc9" }] } }, ModifyIndex: 4 };
   const failover = { kind: "failover" as const, fromLocality: "us-east1", toLocalities: ["us-west1"] };
   const result = translateConsul(state({ failover }), context({ resolver: user, localityTargets: TARGETS }));
-  assert.deepEqual(written(result.resources, "service-resolver"), {
+  assert.deepEqual(originals(written(result.resources, "service-resolver").entry), { "Failover.*": undefined });
+  assert.deepEqual(withoutRecords([written(result.resources, "service-resolver")])[0], {
     cas: 4,
     entry: { Kind: "service-resolver", Name: "checkout", Failover: { v1: { Targets: [{ Datacenter: "dc9" }] }, "*": { Targets: [{ Datacenter: "dc-west" }] } } },
   });
@@ -36,11 +37,14 @@ test("weighted distribution and unmapped localities are unsupported with the rea
   assert.deepEqual(b.resources, []);
 });
 
-test("failover no longer managed leaves meshloop's resolver its subsets and drops its wildcard failover", () => {
-  const owned: ServiceResolver = { Kind: "service-resolver", Name: "checkout", Meta: OWNED_META, Subsets: { v1: { Filter: 'Service.Meta.version == "v1"' } }, Failover: { "*": { Targets: [{ Datacenter: "dc-west" }] } }, ModifyIndex: 6 };
-  assert.deepEqual(translateConsul(state(), context({ resolver: owned })).resources, [
+test("on release meshloop's resolver keeps only the subsets a splitter still names, and goes when none is left", () => {
+  const owned: ServiceResolver = { Kind: "service-resolver", Name: "checkout", Meta: OWNED_META, Subsets: { v1: { Filter: 'Service.Meta.version == "v1"' }, v2: { Filter: 'Service.Meta.version == "v2"' } }, Failover: { "*": { Targets: [{ Datacenter: "dc-west" }] } }, ModifyIndex: 6 };
+  // The user's own splitter (no record of meshloop's) names v1: that subset must outlive the release.
+  const theirs: ServiceSplitter = { Kind: "service-splitter", Name: "checkout", Splits: [{ Weight: 100, ServiceSubset: "v1" }], ModifyIndex: 5 };
+  assert.deepEqual(translateConsul(state(), context({ resolver: owned, splitter: theirs })).resources, [
     { action: "write", cas: 6, entry: { Kind: "service-resolver", Name: "checkout", Meta: OWNED_META, Subsets: { v1: { Filter: 'Service.Meta.version == "v1"' } } } },
   ]);
+  assert.deepEqual(translateConsul(state(), context({ resolver: owned })).resources, [{ action: "delete", ref: { kind: "service-resolver", name: "checkout" }, cas: 6 }]);
   const onlyFailover = { ...owned, Subsets: undefined };
   assert.deepEqual(translateConsul(state(), context({ resolver: onlyFailover })).resources, [{ action: "delete", ref: { kind: "service-resolver", name: "checkout" }, cas: 6 }]);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { translateConsul } from "../src/index.ts";
 import type { ServiceResolver, ServiceSplitter } from "../src/index.ts";
-import { context, OWNED_META, state, written } from "./fixtures.ts";
+import { context, originals, OWNED_META, state, withoutRecords, written } from "./fixtures.ts";
 
 function userResolver(): ServiceResolver {
   return {
@@ -55,7 +55,8 @@ test("a version without traffic has its subset but no split", () => {
 test("in a user's resolver meshloop adds its subsets; the default subset, the user's subsets and timeouts stay, cas is its index", () => {
   const user = userResolver();
   const result = translateConsul(state({ weights: { v1: 50, v2: 50 } }), context({ resolver: user }));
-  assert.deepEqual(written(result.resources, "service-resolver"), {
+  assert.deepEqual(originals(written(result.resources, "service-resolver").entry), { "Subsets.v1": undefined, "Subsets.v2": undefined }, "the subsets meshloop added, absent before");
+  assert.deepEqual(withoutRecords([written(result.resources, "service-resolver")])[0], {
     cas: 42,
     entry: {
       Kind: "service-resolver",
@@ -84,7 +85,8 @@ test("a user's subset of the same name keeps its filter, with a warning; version
 test("a user's splitter keeps its Meta; its splits are the versions' now, and splits to other services are named", () => {
   const user: ServiceSplitter = { Kind: "service-splitter", Name: "checkout", Meta: { team: "payments" }, Splits: [{ Weight: 100, Service: "checkout-legacy" }], ModifyIndex: 7 };
   const result = translateConsul(state({ weights: { v1: 100 } }), context({ splitter: user }));
-  assert.deepEqual(written(result.resources, "service-splitter"), { cas: 7, entry: { Kind: "service-splitter", Name: "checkout", Meta: { team: "payments" }, Splits: [{ Weight: 100, ServiceSubset: "v1" }] } });
+  assert.deepEqual(originals(written(result.resources, "service-splitter").entry), { Splits: [{ Weight: 100, Service: "checkout-legacy" }] });
+  assert.deepEqual(withoutRecords([written(result.resources, "service-splitter")])[0], { cas: 7, entry: { Kind: "service-splitter", Name: "checkout", Meta: { team: "payments" }, Splits: [{ Weight: 100, ServiceSubset: "v1" }] } });
   assert.ok(result.warnings.includes("the user's splits to checkout-legacy are replaced by the versions' weights"));
 });
 
@@ -116,8 +118,11 @@ test("a resolver consul-k8s reconciles is refused, and no splitter names subsets
   ]);
 });
 
-test("weights no longer managed delete meshloop's splitter and keep its resolver's subsets", () => {
+test("weights no longer managed delete meshloop's splitter, then its resolver, whose subsets nothing names any more", () => {
   const splitter: ServiceSplitter = { Kind: "service-splitter", Name: "checkout", Meta: OWNED_META, Splits: [{ Weight: 100, ServiceSubset: "v1" }], ModifyIndex: 9 };
   const resolver: ServiceResolver = { Kind: "service-resolver", Name: "checkout", Meta: OWNED_META, Subsets: { v1: { Filter: 'Service.Meta.version == "v1"' } }, ModifyIndex: 8 };
-  assert.deepEqual(translateConsul(state(), context({ splitter, resolver })).resources, [{ action: "delete", ref: { kind: "service-splitter", name: "checkout" }, cas: 9 }]);
+  assert.deepEqual(translateConsul(state(), context({ splitter, resolver })).resources, [
+    { action: "delete", ref: { kind: "service-splitter", name: "checkout" }, cas: 9 },
+    { action: "delete", ref: { kind: "service-resolver", name: "checkout" }, cas: 8 },
+  ]);
 });

@@ -10,6 +10,7 @@ export {
   isOwnedByMeshloop,
   MANAGED_BY_LABEL,
   MESHLOOP,
+  ORIGINAL_ANNOTATION,
   ownedName,
   renderGitops,
   translateReplicas,
@@ -44,6 +45,7 @@ export {
   mergeDestinationRule,
   newDestinationRule,
   outlierDetection,
+  restoreDestinationRule,
 } from "./translate/destination-rule.ts";
 export type { PolicyPlan, TrafficPolicy } from "./translate/destination-rule.ts";
 export { rateLimitFilter, rateLimitFilterName, tokenBucket } from "./translate/envoy-filter.ts";
@@ -55,6 +57,7 @@ export {
   mergeVirtualService,
   newVirtualService,
   referencedSubsets,
+  restoreVirtualService,
   sameHost,
 } from "./translate/virtual-service.ts";
 export type { HttpRetry, HttpRoute, MergeResult, RoutePlan } from "./translate/virtual-service.ts";

@@ -6,7 +6,7 @@ import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
 import { translateIstio } from "../src/index.ts";
 import type { Translation } from "../src/index.ts";
-import { context, LATER, MANAGED, specOf, state } from "./fixtures.ts";
+import { context, LATER, MANAGED, originals, specOf, state, withoutRecord } from "./fixtures.ts";
 
 const HOST = "checkout.shop.svc.cluster.local";
 const EJECTION = { consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, ejectInstances: [] };
@@ -133,7 +133,11 @@ test("in a user's DestinationRule meshloop adds its missing subsets and fields; 
   );
   const write = result.resources[0]!;
   assert.equal(write.action, "update");
-  assert.deepEqual(destinationRule(result), {
+  assert.deepEqual(originals(destinationRule(result)), {
+    "spec.subsets[v1]": {},
+    "spec.trafficPolicy.connectionPool": { original: { tcp: { connectTimeout: "3s" } } },
+  }, "the subset meshloop added and the policy field it changed are recorded as found; the user's v2 is not");
+  assert.deepEqual(withoutRecord(destinationRule(result)), {
     apiVersion: "networking.istio.io/v1",
     kind: "DestinationRule",
     metadata: { name: "checkout", namespace: "shop", resourceVersion: "99" },

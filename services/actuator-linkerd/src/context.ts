@@ -6,6 +6,7 @@ import type {
   LinkerdAuthorizationPolicy,
   LinkerdServer,
   MeshTLSAuthentication,
+  ServicePort,
   TargetService,
 } from "./linkerd-objects.ts";
 
@@ -24,8 +25,16 @@ export interface LinkerdContext {
   service: TargetService;
   /** The Service port that routes attach to; default the Service's first port. */
   port?: number;
+  /** Why no port is known when neither `port` nor the Service gives one (GitOps: the variable to set); default: the Service has none. */
+  missingPort?: string;
   /** Names of the Services in the target's namespace: a version's backend must exist before traffic goes to it. */
   backendServices: readonly string[];
+  /**
+   * Those Services' ports, by Service name. A version's backendRef names the port of its own Service that serves
+   * what the target's port serves (same name, else same targetPort, else same number), which need not be the
+   * target's port number.
+   */
+  backendPorts: Readonly<Record<string, readonly ServicePort[]>>;
   /** HTTPRoutes whose parentRefs name the target Service, whoever owns them. */
   httpRoutes: readonly IHTTPRoute[];
   /** The ServiceProfile for the Service (`<service>.<namespace>.svc.<domain>`), if one exists. */

@@ -42,6 +42,7 @@ export type {
   LinkerdServer,
   MeshTLSAuthentication,
   PolicyRef,
+  ServicePort,
   TargetService,
 } from "./linkerd-objects.ts";
 export {
@@ -61,7 +62,8 @@ export {
 } from "./translate/annotations.ts";
 export type { RetryAnnotations } from "./translate/annotations.ts";
 export { REMOVED_ANNOTATION, translateAuthorization } from "./translate/authorization.ts";
-export { chooseRoute, mergeHttpRoute, newHttpRoute } from "./translate/http-route.ts";
+export { backendPort, describePort, withBackendPorts } from "./translate/backend-ports.ts";
+export { chooseRoute, mergeHttpRoute, newHttpRoute, recordRuleMerge, restoreHttpRoute } from "./translate/http-route.ts";
 export type { Backend, RouteChoice } from "./translate/http-route.ts";
 export { identityPatternMatches, linkerdIdentity, parseIdentity } from "./translate/identities.ts";
 export type { Workload } from "./translate/identities.ts";

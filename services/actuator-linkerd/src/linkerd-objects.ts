@@ -36,7 +36,14 @@ export interface HTTPLocalRateLimitPolicy extends KubeObject {
   spec?: { targetRef?: PolicyRef; total?: { requestsPerSecond: number } };
 }
 
+/** One of a Service's ports: what callers connect to (`port`), and the pods' port it forwards to (`targetPort`). */
+export interface ServicePort {
+  port: number;
+  name?: string;
+  targetPort?: number | string;
+}
+
 /** The target Service as read: its annotations carry Linkerd's retry, timeout and failure-accrual settings. */
 export interface TargetService extends KubeObject {
-  spec?: { ports?: { port: number; name?: string; targetPort?: number | string }[]; selector?: Record<string, string> };
+  spec?: { ports?: ServicePort[]; selector?: Record<string, string> };
 }

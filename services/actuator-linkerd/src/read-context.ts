@@ -6,7 +6,7 @@ import { MeshloopError } from "@meshloop/errors";
 import type { KubeClient } from "@meshloop/kube-client";
 import { readTarget } from "@meshloop/kube-client/actuation";
 import type { LinkerdContext } from "./context.ts";
-import type { HTTPLocalRateLimitPolicy, LinkerdAuthorizationPolicy, LinkerdServer, MeshTLSAuthentication, PolicyRef, TargetService } from "./linkerd-objects.ts";
+import type { HTTPLocalRateLimitPolicy, LinkerdAuthorizationPolicy, LinkerdServer, MeshTLSAuthentication, PolicyRef, ServicePort, TargetService } from "./linkerd-objects.ts";
 import { rateLimitPolicyName } from "./translate/rate-limit.ts";
 
 export interface LinkerdReadOptions {
@@ -54,7 +54,7 @@ export async function readLinkerdContext(kube: KubeClient, target: TargetRef, no
   const domain = options.clusterDomain ?? "cluster.local";
   const [basics, services, routes, serviceProfile, servers, policies, lists, rateLimits] = await Promise.all([
     readTarget(kube, namespace, name),
-    kube.list({ apiVersion: "v1", kind: "Service" }, namespace),
+    kube.list<TargetService>({ apiVersion: "v1", kind: "Service" }, namespace),
     kube.list<Routed>({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute" }, namespace),
     kube.get<KubeObject>({ apiVersion: "linkerd.io/v1alpha2", kind: "ServiceProfile", namespace, name: `${name}.${namespace}.svc.${domain}` }),
     kube.list<LinkerdServer>({ apiVersion: "policy.linkerd.io/v1beta3", kind: "Server" }, namespace),
@@ -78,6 +78,7 @@ export async function readLinkerdContext(kube: KubeClient, target: TargetRef, no
     ...(options.coexistence === undefined ? {} : { coexistence: options.coexistence }),
     service,
     backendServices: services.map((s) => s.metadata?.name ?? "").filter((n) => n !== "").sort(),
+    backendPorts: Object.fromEntries(services.flatMap((s): [string, ServicePort[]][] => (s.metadata?.name === undefined ? [] : [[s.metadata.name, s.spec?.ports ?? []]]))),
     httpRoutes: routes.filter((r) => attachesTo(r, name, namespace)),
     serviceProfile,
     server,

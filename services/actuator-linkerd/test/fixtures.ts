@@ -12,11 +12,14 @@ export function state(parts: Partial<Omit<DesiredState, "target">> = {}): Desire
   return { ...emptyDesiredState({ mesh: "linkerd", namespace: "shop", service: "checkout" }), ...parts };
 }
 
+/** The target on port 8080; every Service in `backendServices` on 8080 too, unless `backendPorts` says otherwise. */
 export function context(overrides: Partial<LinkerdContext> = {}): LinkerdContext {
+  const backendServices = overrides.backendServices ?? ["checkout", "checkout-v1", "checkout-v2"];
   return {
     nowMs: NOW,
     service: { apiVersion: "v1", kind: "Service", metadata: { name: "checkout", namespace: "shop", resourceVersion: "5" }, spec: { ports: [{ port: 8080 }] } },
-    backendServices: ["checkout", "checkout-v1", "checkout-v2"],
+    backendServices,
+    backendPorts: Object.fromEntries(backendServices.map((name) => [name, [{ port: 8080 }]])),
     httpRoutes: [],
     serviceProfile: null,
     server: null,

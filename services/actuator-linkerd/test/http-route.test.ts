@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
+import { ORIGINAL_ANNOTATION } from "@meshloop/actuator-kit";
 import { translateLinkerd } from "../src/index.ts";
 import { context, MANAGED, objectOf, state } from "./fixtures.ts";
 
@@ -59,7 +60,12 @@ test("in a user's route only the catch-all rule's backends change; the user's ot
     { name: "checkout-v1", port: 8080, weight: 75 },
     { name: "checkout-v2", port: 8080, weight: 25 },
   ];
-  assert.deepEqual(objectOf(result.resources[0]), expected);
+  const written = objectOf(result.resources[0]) as IHTTPRoute;
+  const record = written.metadata?.annotations?.[ORIGINAL_ANNOTATION] ?? "";
+  const fields = (JSON.parse(record) as { fields: Record<string, { original?: unknown }> }).fields;
+  assert.deepEqual(fields["spec.rules[catch-all].backendRefs"]?.original, [{ name: "checkout", port: 8080 }], "the backends found are recorded for a release");
+  expected.metadata!.annotations = { [ORIGINAL_ANNOTATION]: record };
+  assert.deepEqual(written, expected);
   assert.deepEqual(user, userRoute(), "the object read from the cluster is not mutated");
   assert.doesNotThrow(() => new HTTPRoute(expected).validate());
 });
@@ -103,7 +109,8 @@ test("a route Flux manages is refused", () => {
 });
 
 test("a route that breaks the Gateway API schema is reported as failed, never queued", () => {
-  const result = translateLinkerd(state({ weights: { v1: 50, v2: 50 } }), context({ port: 70_000 }));
+  const ports = { "checkout-v1": [{ port: 70_000 }], "checkout-v2": [{ port: 70_000 }] };
+  const result = translateLinkerd(state({ weights: { v1: 50, v2: 50 } }), context({ port: 70_000, backendPorts: ports }));
   assert.deepEqual(result.resources, []);
   assert.match(result.failed[0]!.reason, /does not pass the Gateway API schema: .*port/);
 });

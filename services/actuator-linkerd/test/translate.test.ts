@@ -126,3 +126,29 @@ test("GitOps files: the Service's annotations are a patch file, the route a mani
     ["apiVersion: v1", "kind: Service", "metadata:", "  name: checkout", "  namespace: shop", "  annotations:", "    timeout.linkerd.io/request: 2s", ""].join("\n"),
   );
 });
+
+test("a user's catch-all route that cannot be written leaves meshloop's own route carrying the split, and names the user's route", () => {
+  const owned: IHTTPRoute = { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "checkout-meshloop", namespace: "shop", labels: { "app.kubernetes.io/managed-by": "meshloop" } }, spec: {} };
+  const user: IHTTPRoute = {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: "checkout-users", namespace: "shop" },
+    spec: { parentRefs: [{ group: "core", kind: "Service", name: "checkout" }], rules: [{ backendRefs: [{ name: "checkout", port: 8080 }] }] },
+  };
+  // A port the schema refuses: the merged route fails validation.
+  const ports = { "checkout-v1": [{ port: 70_000 }], "checkout-v2": [{ port: 70_000 }] };
+  const result = translateLinkerd(state({ weights: { v1: 50, v2: 50 }, requestTimeoutMs: 1000 }), context({ port: 70_000, httpRoutes: [owned, user], backendPorts: ports }));
+  assert.deepEqual(kinds(result), ["Service"], "no delete of meshloop's route; the timeout, another part, is still written");
+  assert.deepEqual(result.failed.map((f) => [f.capabilities, f.ref]), [[["weights"], { kind: "HTTPRoute", name: "checkout-users", namespace: "shop" }]]);
+});
+
+test("a catch-all rule meshloop will not reroute fails the weights naming that route", () => {
+  const user: IHTTPRoute = {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: "checkout-legacy", namespace: "shop" },
+    spec: { parentRefs: [{ group: "core", kind: "Service", name: "checkout" }], rules: [{ backendRefs: [{ name: "checkout", namespace: "legacy", port: 8080 }] }] },
+  };
+  const result = translateLinkerd(state({ weights: { v1: 50, v2: 50 } }), context({ httpRoutes: [user] }));
+  assert.deepEqual(result.failed[0]?.ref, { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", namespace: "shop", name: "checkout-legacy" });
+});

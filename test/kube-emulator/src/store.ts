@@ -122,7 +122,10 @@ export class ObjectStore {
       if (stored === null) throw notFound(qualifiedResource(type), name, type.group, type.kind);
       if (rv !== meta(stored.object).resourceVersion) throw modified(qualifiedResource(type), name, type.group, type.kind);
     }
-    const appliedPaths = leafPaths(tracked(applied));
+    // An empty map applied (`annotations: {}`) owns none of its keys: its leaf is the map itself, and owning that
+    // would read as owning every key under it. Applying it is how a manager releases all the keys it had there.
+    const appliedTracked = tracked(applied);
+    const appliedPaths = leafPaths(appliedTracked).filter((p) => !isEmptyMap(getAt(appliedTracked, p)));
     const current = stored?.object ?? {};
     const entries = (stored?.entries ?? []).map(cloneEntry);
     const mine = entries.find((e) => e.manager === options.manager && e.operation === "Apply" && e.subresource === undefined);
@@ -137,6 +140,9 @@ export class ObjectStore {
     }
     const { resourceVersion: _rv, managedFields: _mf, ...appliedMeta } = meta(applied);
     const merged = deepMerge(base, { ...applied, metadata: appliedMeta });
+    // ObjectMeta's maps are omitempty: an emptied one is not stored (a CRD's empty spec map would be).
+    const mergedMeta = meta(merged);
+    for (const field of ["labels", "annotations"]) if (isEmptyMap(mergedMeta[field])) delete mergedMeta[field];
 
     const conflicts: { entry: FieldEntry; path: Path }[] = [];
     for (const entry of others) {
@@ -273,6 +279,10 @@ function recordUpdate(previous: readonly FieldEntry[], updater: FieldEntry, befo
   for (const c of changed) if (getAt(now, c) !== undefined) mine?.paths.set(pathKey(c), c);
   if (mine !== undefined && changed.length > 0) mine.time = updater.time;
   return entries.filter((e) => e.paths.size > 0);
+}
+
+function isEmptyMap(value: Json | undefined): boolean {
+  return isObject(value) && Object.keys(value).length === 0;
 }
 
 function applyConflict(type: ResourceType, name: string, conflicts: { entry: FieldEntry; path: Path }[]): StatusError {

@@ -116,6 +116,33 @@ describe("KubeEmulator", () => {
     assert.deepEqual((r.body.spec as JsonObject).selector, { app: "cart" });
   });
 
+  it("an emptied annotations or labels map releases every key the manager owned there, as the API server does", async () => {
+    emulator.seed({ apiVersion: "v1", kind: "Service", metadata: { name: "basket", namespace: "shop", annotations: { team: "a" } }, spec: { selector: { app: "basket" } } });
+    const path = "/api/v1/namespaces/shop/services/basket";
+    const apply = (manager: string, metadata: JsonObject) =>
+      call("PATCH", `${path}?fieldManager=${manager}`, { apiVersion: "v1", kind: "Service", metadata: { name: "basket", namespace: "shop", ...metadata } }, APPLY_PATCH);
+    const owned = (body: JsonObject, manager: string) => {
+      const entry = meta(body).managedFields.find((m) => m.manager === manager && m.operation === "Apply");
+      return entry === undefined ? null : (entry.fieldsV1 as JsonObject)["f:metadata"];
+    };
+    const first = await apply("meshloop", { annotations: { "retry.linkerd.io/limit": "3", "timeout.linkerd.io/request": "1s" }, labels: { tier: "web" } });
+    assert.equal(first.status, 200);
+    assert.deepEqual(owned(first.body, "meshloop"), { "f:annotations": { "f:retry.linkerd.io/limit": {}, "f:timeout.linkerd.io/request": {} }, "f:labels": { "f:tier": {} } });
+
+    const emptied = await apply("meshloop", { annotations: {}, labels: {} });
+    assert.equal(emptied.status, 200);
+    assert.deepEqual(meta(emptied.body).annotations, { team: "a" }, "meshloop's keys go, the other manager's key stays");
+    assert.equal(meta(emptied.body).labels, undefined, "an emptied labels map is not stored");
+    assert.equal(owned(emptied.body, "meshloop"), null, "meshloop owns nothing of the Service any more");
+
+    // Released: another manager may now set those keys without a conflict, and meshloop's next apply leaves them be.
+    const taken = await apply("helm", { annotations: { "retry.linkerd.io/limit": "5" } });
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+    const again = await apply("meshloop", { annotations: {} });
+    assert.equal(again.status, 200);
+    assert.deepEqual(meta(again.body).annotations, { team: "a", "retry.linkerd.io/limit": "5" });
+  });
+
   it("dryRun=All validates and answers without storing; a validator's rejection is a 422", async () => {
     const dry = await call("PATCH", `${VS}/gone?fieldManager=meshloop&dryRun=All`, vs("gone", [{ name: "meshloop" }]), APPLY_PATCH);
     assert.equal(dry.status, 200);

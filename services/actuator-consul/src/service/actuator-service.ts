@@ -1,4 +1,4 @@
-import { actuatorService } from "@meshloop/actuator-runtime";
+import { actuatorService, gitopsCommitAuthor } from "@meshloop/actuator-runtime";
 import type { MeshApplier } from "@meshloop/actuator-runtime";
 import type { Bus } from "@meshloop/bus";
 import type { Service, ServiceContext } from "@meshloop/runtime";
@@ -25,6 +25,7 @@ export function createConsulActuatorService(context: ServiceContext<ConsulActuat
   const { config, logger } = context;
   const scope = scopeOf(config);
   const gitopsDir = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
+  const commit = gitopsCommitAuthor(config, gitopsDir);
   let applier: MeshApplier;
   let client: ConsulClient | null = null;
   if (gitopsDir === undefined) {
@@ -36,7 +37,7 @@ export function createConsulActuatorService(context: ServiceContext<ConsulActuat
     });
     applier = new ConsulApplier({ client, read: scope, logger: logger.child({ component: "consul-apply" }) });
   } else {
-    applier = new ConsulGitopsApplier({ directory: gitopsDir, ...scope });
+    applier = new ConsulGitopsApplier({ directory: gitopsDir, ...scope, commit });
   }
   if (client !== null) {
     const consul = client;
@@ -46,6 +47,6 @@ export function createConsulActuatorService(context: ServiceContext<ConsulActuat
       if (leader === "") throw new ConsulApiError(`Consul at ${config.MESHLOOP_CONSUL_ADDR} has no leader`, { retriable: true, context: { address: config.MESHLOOP_CONSUL_ADDR } });
     });
   }
-  const output = gitopsDir === undefined ? { address: config.MESHLOOP_CONSUL_ADDR, ...scope } : { directory: gitopsDir, ...scope };
+  const output = gitopsDir === undefined ? { address: config.MESHLOOP_CONSUL_ADDR, ...scope } : { directory: gitopsDir, commit: commit !== null, ...scope };
   return actuatorService(context, { name: "actuator-consul", applier, shared, output });
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { actuatorSettings } from "@meshloop/actuator-runtime";
+import { actuatorSettings, gitopsCommitSettings } from "@meshloop/actuator-runtime";
 import { connectionsConfig } from "@meshloop/connections";
 import { commonConfig, envString, envUrl } from "@meshloop/runtime";
 
@@ -24,6 +24,7 @@ export const consulActuatorSettings = {
   MESHLOOP_ACTUATOR_GITOPS_DIR: envString({ example: "/var/lib/meshloop/gitops" })
     .optional()
     .describe("When set, config entries are written as JSON files to this folder (one per entry, synced by a GitOps tool) instead of through Consul's API."),
+  ...gitopsCommitSettings,
 };
 
 export const consulActuatorConfig = commonConfig({ httpPort: 9106 }).extend({ ...connectionsConfig, ...consulActuatorSettings });

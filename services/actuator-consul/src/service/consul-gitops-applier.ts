@@ -1,8 +1,6 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import type { ApplyOptions, ApplyOutcome, MeshApplier } from "@meshloop/actuator-runtime";
-import { targetKey } from "@meshloop/contracts";
-import type { Decision, ResourceResult } from "@meshloop/contracts";
+import { GitopsRepository, writeGitopsOutput } from "@meshloop/actuator-runtime";
+import type { ApplyOptions, ApplyOutcome, GitAuthor, MeshApplier } from "@meshloop/actuator-runtime";
+import type { Decision } from "@meshloop/contracts";
 import type { ConsulContext } from "../context.ts";
 import { renderGitops } from "../gitops.ts";
 import { translateConsul } from "../translate/translate.ts";
@@ -37,61 +35,34 @@ export interface ConsulGitopsApplierOptions {
   /** Consul Enterprise namespace and partition of the entries; absent on Consul CE. */
   readonly namespace?: string;
   readonly partition?: string;
+  /** Set: commit each decision's changed files as this author (the folder must be in a git work tree); unset: files only. */
+  readonly commit?: GitAuthor | null;
 }
 
 /**
  * The Consul actuator's `gitops` output: config entries as JSON files, one per entry, byte-identical for equal
- * content. The runtime's GitopsApplier renders Kubernetes objects; Consul's entries have their own rendering
- * (`renderGitops` in ../gitops.ts), hence this twin of it. "applied" means written to the folder.
+ * content, optionally committed. Only the rendering is Consul's (`renderGitops` in ../gitops.ts); writing, reporting
+ * and committing are the runtime's writeGitopsOutput, as for the Kubernetes meshes. "applied" means written to the folder.
  */
 export class ConsulGitopsApplier implements MeshApplier {
   readonly mesh = "consul" as const;
   readonly #options: ConsulGitopsApplierOptions;
+  readonly #git: GitopsRepository | null;
 
   constructor(options: ConsulGitopsApplierOptions) {
     this.#options = options;
+    this.#git = options.commit === undefined || options.commit === null ? null : new GitopsRepository(options.directory, options.commit);
+  }
+
+  /** With commits on, refuses to start on a folder that is not in a git work tree. */
+  async prepare(): Promise<void> {
+    await this.#git?.check();
   }
 
   async apply(decision: Decision, options: ApplyOptions): Promise<ApplyOutcome> {
     const { directory, namespace, partition } = this.#options;
     const scope = { ...(namespace === undefined ? {} : { namespace }), ...(partition === undefined ? {} : { partition }) };
     const translation = translateConsul(decision.desiredState, unreadConsul(Date.now(), scope));
-    const unsupported = translation.unsupported.map((u) => ({ capability: u.capability, reason: u.reason }));
-    if (translation.failed.length > 0) {
-      return { status: "failed", reason: translation.failed.map((f) => f.reason).join("; "), resources: [], unsupported };
-    }
-    const output = renderGitops(translation.resources);
-    const key = targetKey(decision.target);
-    const root = join(directory, key);
-    const resources: ResourceResult[] = [];
-    for (const file of output.files) {
-      const path = join(root, file.path);
-      const before = await readFile(path, "utf8").catch(() => null);
-      const same = before === file.content;
-      if (options.mode === "apply" && !same) {
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, file.content);
-      }
-      resources.push({ kind: "file", name: join(key, file.path), status: options.mode === "dry-run" ? "skipped" : same ? "unchanged" : "applied" });
-    }
-    for (const deletion of output.deletions) {
-      if (options.mode === "apply") await rm(join(root, deletion), { force: true });
-      resources.push({ kind: "file", name: join(key, deletion), status: options.mode === "dry-run" ? "skipped" : "applied", message: "removed" });
-    }
-    if (options.mode === "dry-run") {
-      return { status: "dry-run", reason: `would write ${output.files.length} files under ${root}`, resources, unsupported };
-    }
-    if (resources.length === 0 && unsupported.length > 0) {
-      return { status: "unsupported", reason: unsupported.map((u) => u.reason).join("; "), resources, unsupported };
-    }
-    const changed = resources.filter((r) => r.status === "applied").length;
-    const notes = [...translation.refused.map((r) => r.reason), ...translation.warnings];
-    return {
-      status: "applied",
-      reason: `written to ${root}: ${changed} of ${resources.length} files changed; the GitOps tool syncing it applies them${notes.length === 0 ? "" : `; ${notes.join("; ")}`}`,
-      resources,
-      unsupported,
-      appliedAt: new Date().toISOString(),
-    };
+    return writeGitopsOutput(decision, translation, renderGitops(translation.resources), { directory, mode: options.mode, git: this.#git });
   }
 }

@@ -25,10 +25,10 @@ export function entryRef(entry: ConfigEntryBase): EntryRef {
 }
 
 /** Whether another writer (consul-k8s, a tool's `managed-by`) owns the entry; if so the refusal is recorded. */
-export function refusedByOwner(out: Translation, entry: ConfigEntryBase | null, capabilities: CapabilityPart[]): boolean {
+export function refusedByOwner(out: Translation, entry: ConfigEntryBase | null, capabilities: CapabilityPart[], prefix = ""): boolean {
   const reason = findEntryController(entry);
   if (entry === null || reason === null) return false;
-  out.refused.push({ ref: entryRef(entry), capabilities, reason });
+  out.refused.push({ ref: entryRef(entry), capabilities, reason: `${prefix}${reason}` });
   return true;
 }
 
@@ -39,6 +39,19 @@ export function refusedByOwner(out: Translation, entry: ConfigEntryBase | null, 
 export function writeEntry(out: Translation, before: ConfigEntry | null, after: ConfigEntry): void {
   if (before !== null && JSON.stringify(forWrite(before)) === JSON.stringify(forWrite(after))) return;
   out.resources.push({ action: "write", entry: forWrite(after), cas: before?.ModifyIndex ?? 0 });
+}
+
+/**
+ * A release's write of an entry: the found entry as meshloop found it (`entry`), or deleted (`entry` null, meshloop's
+ * own), each check-and-set against what was read. An entry another writer now owns is not written even to undo
+ * meshloop's change: it is reported refused, so the operator knows what stays.
+ */
+export function releaseEntry(out: Translation, found: ConfigEntry, result: { entry: ConfigEntry | null; notes: string[] } | null): void {
+  if (result === null) return;
+  if (refusedByOwner(out, found, [], "meshloop's changes to it are not undone: ")) return;
+  out.warnings.push(...result.notes);
+  if (result.entry === null) deleteEntry(out, found);
+  else writeEntry(out, found, result.entry);
 }
 
 export function deleteEntry(out: Translation, entry: ConfigEntry): void {

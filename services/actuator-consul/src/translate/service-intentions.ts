@@ -65,7 +65,9 @@ export function mergeIntentions(
     sources = sources.filter((s) => !isSource(s, service));
     sources.push({ Name: service, Action: "deny", Description: description });
   }
-  entry.Sources = sources;
+  // A user's entry found without sources goes back without them once meshloop's denials end.
+  if (sources.length === 0 && existing !== null && existing.Sources === undefined) delete entry.Sources;
+  else entry.Sources = sources;
   if (Object.keys(meta).length > 0) entry.Meta = meta;
   else delete entry.Meta;
   return { entry, blocked };

@@ -3,16 +3,16 @@ import type { CapabilityPart, DesiredState } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
 import { ejectionSettings, translateReplicas } from "@meshloop/actuator-kit";
 import { isOwnedEntry } from "../config-entries.ts";
-import type { FailoverTarget } from "../config-entries.ts";
+import type { FailoverTarget, ServiceSplitter } from "../config-entries.ts";
 import type { ConsulContext } from "../context.ts";
 import { emptyTranslation } from "../translation.ts";
 import type { Translation } from "../translation.ts";
-import { deleteEntry, refusedByOwner, writeEntry } from "./entries.ts";
-import { mergeCallerDefaults, mergeTargetRateLimit, instanceRate, passiveHealthCheck, upstreamLimits } from "./service-defaults.ts";
+import { deleteEntry, refusedByOwner, releaseEntry, writeEntry } from "./entries.ts";
+import { instanceRate, mergeCallerDefaults, mergeTargetRateLimit, passiveHealthCheck, releaseCallerDefaults, restoreTargetDefaults, upstreamLimits } from "./service-defaults.ts";
 import { consulServiceName, mergeIntentions, onlyMeshloops } from "./service-intentions.ts";
-import { failoverTargets, mergeResolver } from "./service-resolver.ts";
-import { mergeRouter } from "./service-router.ts";
-import { mergeSplitter, splits } from "./service-splitter.ts";
+import { failoverTargets, mergeResolver, releaseResolver } from "./service-resolver.ts";
+import { mergeRouter, restoreRouter } from "./service-router.ts";
+import { mergeSplitter, restoreSplitter, splits } from "./service-splitter.ts";
 import type { Weighted } from "./service-splitter.ts";
 
 // Splitters and routers act at layer 7; Consul refuses them for a tcp service.
@@ -31,8 +31,15 @@ export function translateConsul(input: DesiredState, context: ConsulContext): Tr
   for (const { part, reason } of unsupportedParts("consul", state)) out.unsupported.push({ capability: part, reason });
   const l7 = l7Parts(state, context, out);
   const weights = l7.includes("weights") ? weighted(state, context, out) : null;
-  const subsetsReady = resolver(state, context, weights, out);
-  splitter(state, context, subsetsReady ? weights : null, out);
+  if (state.weights === null && state.failover === null) {
+    // A release of the routing: the splitter first, then the resolver drops the subsets it no longer names.
+    splitter(state, context, null, out);
+    releaseResolverEntry(state, context, out);
+  } else {
+    // Make before break: the subsets exist before the splitter names them.
+    const subsetsReady = resolver(state, context, weights, out);
+    splitter(state, context, subsetsReady ? weights : null, out);
+  }
   router(state, context, l7, out);
   callerDefaults(state, context, out);
   rateLimit(state, context, out);
@@ -80,37 +87,69 @@ function resolver(state: DesiredState, context: ConsulContext, weights: Weighted
   const existing = context.resolver;
   if (capabilities.length === 0) {
     if (existing !== null && isOwnedEntry(existing)) {
-      const { entry } = mergeResolver(existing, state.target.service, context, { subsets: [], failover: null });
+      const merged = mergeResolver(existing, state.target.service, context, { subsets: [], failover: null });
       // Subsets may still be named by the splitter; only a resolver left with nothing at all goes.
-      if (entry.Subsets === undefined && entry.Failover === undefined) deleteEntry(out, existing);
-      else writeEntry(out, existing, entry);
+      if (merged.ok && merged.entry.Subsets === undefined && merged.entry.Failover === undefined) deleteEntry(out, existing);
+      else if (merged.ok) writeEntry(out, existing, merged.entry);
     }
     return true;
   }
   if (refusedByOwner(out, existing, capabilities)) return false;
-  const { entry, warnings } = mergeResolver(existing, state.target.service, context, { subsets: (weights ?? []).map((w) => ({ name: w.subset, version: w.version })), failover });
-  out.warnings.push(...warnings);
-  writeEntry(out, existing, entry);
+  const merged = mergeResolver(existing, state.target.service, context, { subsets: (weights ?? []).map((w) => ({ name: w.subset, version: w.version })), failover });
+  if (!merged.ok) {
+    out.failed.push({ capabilities, reason: `service-resolver ${state.target.service}: ${merged.reason}` });
+    return false;
+  }
+  out.warnings.push(...merged.warnings);
+  writeEntry(out, existing, merged.entry);
   return true;
+}
+
+/** The resolver once nothing routes by weight or fails over: keeps only the subsets the splitter (as written now) names. */
+function releaseResolverEntry(state: DesiredState, context: ConsulContext, out: Translation): void {
+  const existing = context.resolver;
+  if (existing === null) return;
+  const inUse = new Set<string>();
+  for (const split of splitterAfter(out, context)?.Splits ?? []) {
+    if (split.ServiceSubset !== undefined && (split.Service ?? state.target.service) === state.target.service) inUse.add(split.ServiceSubset);
+  }
+  releaseEntry(out, existing, releaseResolver(existing, inUse));
+}
+
+/** The target's splitter as this translation leaves it: the one it writes, none if it deletes it, else as read. */
+function splitterAfter(out: Translation, context: ConsulContext): ServiceSplitter | null {
+  for (const w of out.resources) {
+    if (w.action === "write" && w.entry.Kind === "service-splitter") return w.entry;
+    if (w.action === "delete" && w.ref.kind === "service-splitter") return null;
+  }
+  return context.splitter;
 }
 
 function splitter(state: DesiredState, context: ConsulContext, weights: Weighted[] | null, out: Translation): void {
   const existing = context.splitter;
   if (weights === null) {
-    if (state.weights === null && existing !== null && isOwnedEntry(existing)) deleteEntry(out, existing);
+    if (state.weights !== null || existing === null) return;
+    if (isOwnedEntry(existing)) deleteEntry(out, existing);
+    else releaseEntry(out, existing, restoreSplitter(existing));
     return;
   }
   if (refusedByOwner(out, existing, ["weights"])) return;
-  const { entry, warnings } = mergeSplitter(existing, state.target.service, context, splits(weights));
-  out.warnings.push(...warnings);
-  writeEntry(out, existing, entry);
+  const merged = mergeSplitter(existing, state.target.service, context, splits(weights));
+  if (!merged.ok) {
+    out.failed.push({ capabilities: ["weights"], reason: `service-splitter ${state.target.service}: ${merged.reason}` });
+    return;
+  }
+  out.warnings.push(...merged.warnings);
+  writeEntry(out, existing, merged.entry);
 }
 
 function router(state: DesiredState, context: ConsulContext, l7: readonly CapabilityPart[], out: Translation): void {
   const existing = context.router;
   const capabilities = l7.filter((p) => p === "retries" || p === "requestTimeout");
   if (capabilities.length === 0) {
-    if (state.retries === null && state.requestTimeoutMs === null && existing !== null && isOwnedEntry(existing)) deleteEntry(out, existing);
+    if (state.retries !== null || state.requestTimeoutMs !== null || existing === null) return;
+    if (isOwnedEntry(existing)) deleteEntry(out, existing);
+    else releaseEntry(out, existing, restoreRouter(existing));
     return;
   }
   if (refusedByOwner(out, existing, capabilities)) return;
@@ -127,7 +166,12 @@ function callerDefaults(state: DesiredState, context: ConsulContext, out: Transl
   const capabilities: CapabilityPart[] = [];
   if (state.connectionLimits !== null) capabilities.push("connectionLimits");
   if (state.ejection !== null) capabilities.push("ejectionTuning");
-  if (capabilities.length === 0) return;
+  if (capabilities.length === 0) {
+    // Released: meshloop's override goes from each known caller's service-defaults (a user's as found).
+    const target = { target: state.target.service, ...scopeOf(context) };
+    for (const caller of context.callers) if (caller.defaults !== null) releaseEntry(out, caller.defaults, releaseCallerDefaults(caller.defaults, target));
+    return;
+  }
   if (context.callers.length === 0) {
     for (const capability of capabilities) {
       out.unsupported.push({ capability, reason: "no caller of the target is known, and Consul keeps these settings in each caller's service-defaults" });
@@ -139,22 +183,24 @@ function callerDefaults(state: DesiredState, context: ConsulContext, out: Transl
   if (state.connectionLimits !== null) out.warnings.push("Consul has no limit on concurrent retries; maxRetries is not applied");
   const plan = {
     target: state.target.service,
-    ...(context.namespace === undefined ? {} : { namespace: context.namespace }),
-    ...(context.partition === undefined ? {} : { partition: context.partition }),
+    ...scopeOf(context),
     limits: state.connectionLimits === null ? null : upstreamLimits(state.connectionLimits),
     passiveHealthCheck: settings === null ? null : passiveHealthCheck(settings),
   };
   for (const caller of [...context.callers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (refusedByOwner(out, caller.defaults, capabilities)) continue;
-    writeEntry(out, caller.defaults, mergeCallerDefaults(caller.defaults, caller, plan));
+    const merged = mergeCallerDefaults(caller.defaults, caller, plan);
+    if (merged.ok) writeEntry(out, caller.defaults, merged.entry);
+    else out.failed.push({ capabilities, reason: `service-defaults ${caller.name}: ${merged.reason}` });
   }
 }
 
 function rateLimit(state: DesiredState, context: ConsulContext, out: Translation): void {
   const existing = context.serviceDefaults;
   if (state.rateLimit === null) {
-    // meshloop's own service-defaults for the target exists only for the rate limit.
+    // meshloop's own service-defaults for the target exists only for the rate limit; a user's gets its own back.
     if (existing !== null && isOwnedEntry(existing)) deleteEntry(out, existing);
+    else if (existing !== null) releaseEntry(out, existing, restoreTargetDefaults(existing));
     return;
   }
   if (refusedByOwner(out, existing, ["rateLimit"])) return;
@@ -163,7 +209,9 @@ function rateLimit(state: DesiredState, context: ConsulContext, out: Translation
   if (Math.abs(rate.effective - state.rateLimit.requestsPerSecond) > 0.01 * state.rateLimit.requestsPerSecond) {
     out.warnings.push(`whole requests per instance give ${rate.effective} requests/s in all, not ${state.rateLimit.requestsPerSecond}`);
   }
-  writeEntry(out, existing, mergeTargetRateLimit(existing, state.target.service, context, rate.perInstance));
+  const merged = mergeTargetRateLimit(existing, state.target.service, context, rate.perInstance);
+  if (merged.ok) writeEntry(out, existing, merged.entry);
+  else out.failed.push({ capabilities: ["rateLimit"], reason: `service-defaults ${state.target.service}: ${merged.reason}` });
 }
 
 function intentions(state: DesiredState, context: ConsulContext, out: Translation): void {
@@ -180,4 +228,12 @@ function intentions(state: DesiredState, context: ConsulContext, out: Translatio
   for (const b of blocked) out.unsupported.push({ capability: "denyCaller", reason: `${b.identity}: ${b.reason}` });
   if (existing !== null && isOwnedEntry(existing) && onlyMeshloops(entry)) deleteEntry(out, existing);
   else if (existing !== null || (entry.Sources ?? []).length > 0) writeEntry(out, existing, entry);
+}
+
+/** The Enterprise namespace and partition of the target's entries, where set. */
+function scopeOf(context: ConsulContext): { namespace?: string; partition?: string } {
+  return {
+    ...(context.namespace === undefined ? {} : { namespace: context.namespace }),
+    ...(context.partition === undefined ? {} : { partition: context.partition }),
+  };
 }

@@ -5,64 +5,34 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Bus, Consumer } from "@meshloop/bus";
-import { createKafkaBus } from "@meshloop/bus";
-import { emptyDesiredState, fromCloudEventMessage, targetKey, toCloudEventMessage, topicNames } from "@meshloop/contracts";
+import { startActuator } from "@meshloop/actuator-runtime/testing";
+import type { RunningActuator } from "@meshloop/actuator-runtime/testing";
+import { emptyDesiredState, targetKey } from "@meshloop/contracts";
 import type { ActuationResult, Decision, TargetRef } from "@meshloop/contracts";
-import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import type { ServiceRuntime } from "@meshloop/runtime";
-import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, eventually, serviceEnv, uniqueName } from "@meshloop/test-harness";
+import { eventually } from "@meshloop/test-harness";
 import { consulActuatorConfig, createConsulActuatorService } from "../../src/service/index.ts";
 import { ConsulEmulator } from "../consul-emulator/emulator.ts";
 
 const target: TargetRef = { mesh: "consul", namespace: "shop", service: "checkout" };
 let emulator: ConsulEmulator;
-let lease: InfraLease;
-let bus: Bus;
-let runtime: ServiceRuntime;
-let reader: Consumer;
-let prefix: string;
+let actuator: RunningActuator;
 let tokenDir: string | undefined;
-const results: ActuationResult[] = [];
-let topics: ReturnType<typeof topicNames>;
 
 before(async () => {
   emulator = await ConsulEmulator.start({ tokens: { "svc-token": "write" } });
   emulator.put({ Kind: "service-defaults", Name: "checkout", Protocol: "http" });
-  lease = await acquireInfra();
-  prefix = uniqueName("consul");
-  topics = topicNames(prefix);
-  bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "consul-actuator-test" });
   tokenDir = await mkdtemp(join(tmpdir(), "consul-token-"));
   const tokenFile = join(tokenDir, "token");
   await writeFile(tokenFile, "svc-token\n");
-  const env = {
-    ...serviceEnv(lease, prefix),
-    MESHLOOP_LOG_LEVEL: "warn",
-    MESHLOOP_CREATE_TOPICS: "true",
-    MESHLOOP_CONSUL_ADDR: emulator.address,
-    MESHLOOP_CONSUL_TOKEN_FILE: tokenFile,
-    MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY: "10ms",
-  };
-  const config = loadConfig(consulActuatorConfig, { env });
-  runtime = await createServiceRuntime({ name: "actuator-consul", config, create: (context) => createConsulActuatorService(context) });
-  await runtime.start();
-  reader = bus.consumer({
-    groupId: uniqueName("reader"),
-    topics: [topics.actuations],
-    fromBeginning: true,
-    handler: async (batch) => {
-      for (const record of batch.records) results.push(fromCloudEventMessage(record, "dev.meshloop.actuation.v1").data);
-    },
+  actuator = await startActuator({
+    name: "actuator-consul",
+    config: consulActuatorConfig,
+    create: (context) => createConsulActuatorService(context),
+    env: { MESHLOOP_CONSUL_ADDR: emulator.address, MESHLOOP_CONSUL_TOKEN_FILE: tokenFile, MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY: "10ms" },
   });
-  await reader.start();
 });
 after(async () => {
-  await reader?.stop();
-  await runtime?.stop();
-  await bus?.close();
-  await lease?.release();
+  await actuator?.stop();
   await emulator?.close();
   if (tokenDir !== undefined) await rm(tokenDir, { recursive: true, force: true });
 });
@@ -83,18 +53,7 @@ function decision(ref: TargetRef, generation: number, weights: Record<string, nu
   };
 }
 
-async function send(d: Decision): Promise<{ partition: number; offset: number }> {
-  const producer = bus.producer();
-  const [position] = await producer.send(topics.decisions, [toCloudEventMessage({ type: "dev.meshloop.decision.v1", id: d.decisionId, source: "/test", data: d })]);
-  await producer.close();
-  return position!;
-}
-
-async function publish(d: Decision): Promise<ActuationResult> {
-  await send(d);
-  await eventually(() => results.some((r) => r.decisionId === d.decisionId), `the result of ${d.decisionId}`, 60_000);
-  return results.find((r) => r.decisionId === d.decisionId)!;
-}
+const publish = (d: Decision): Promise<ActuationResult> => actuator.publish(d);
 
 function splits(): unknown {
   return emulator.get("service-splitter", "checkout")?.Splits;
@@ -124,19 +83,19 @@ test("a decision for another mesh is passed over: no result, nothing written", a
   const istio: TargetRef = { mesh: "istio", namespace: "shop", service: "checkout" };
   const index = emulator.index;
   const other = decision(istio, 3_000_000, { v1: 10, v2: 90 });
-  const position = await send(other);
+  const position = await actuator.send(other);
   // Its partition's committed offset moving past it proves the actuator read it.
   await eventually(
-    async () => (await bus.committedOffsets(`${prefix}.meshloop-actuator-consul`, topics.decisions)).some((o) => o.partition === position.partition && o.offset > position.offset),
+    async () => (await actuator.bus.committedOffsets(`${actuator.prefix}.meshloop-actuator-consul`, actuator.topics.decisions)).some((o) => o.partition === position.partition && o.offset > position.offset),
     "the actuator's commit past the istio decision",
     60_000,
   );
-  assert.equal(results.some((r) => r.decisionId === other.decisionId), false);
+  assert.equal(actuator.results.some((r) => r.decisionId === other.decisionId), false);
   assert.equal(emulator.index, index);
 });
 
 test("readiness follows Consul's leader", async () => {
-  const url = `${runtime.ops.address().url}/readyz`;
+  const url = `${actuator.runtime.ops.address().url}/readyz`;
   const ready = await fetch(url);
   const body = (await ready.json()) as { checks: { name: string; status: string; error?: string }[] };
   assert.equal(ready.status, 200, JSON.stringify(body));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -17,11 +18,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function decision(parts: Partial<Omit<DesiredState, "target">>): Decision {
+function decision(parts: Partial<Omit<DesiredState, "target">>, generation = 1): Decision {
   return {
-    decisionId: `${targetKey(target)}@1`,
+    decisionId: `${targetKey(target)}@${generation}`,
     target,
-    generation: 1,
+    generation,
     desiredState: { ...emptyDesiredState(target), ...parts },
     controllers: ["canary"],
     reason: "v2 passed the 10% step",
@@ -73,4 +74,27 @@ test("Enterprise scope goes into the entries and their paths; parts Consul canno
   const limits = await applier.apply(decision({ connectionLimits: { maxConnections: 10, maxPendingRequests: 5, maxRequests: 20, maxRetries: 1 } }), { mode: "apply", signal });
   assert.equal(limits.status, "unsupported");
   assert.deepEqual(limits.unsupported.map((u) => u.capability), ["connectionLimits"]);
+});
+
+test("with commits on, each decision that changed an entry is one commit by meshloop in the folder's repository", async () => {
+  const root = join(dir, "repository");
+  await mkdir(root);
+  const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim();
+  git("init", "--quiet");
+  const applier = new ConsulGitopsApplier({ directory: root, commit: { name: "meshloop", email: "meshloop@localhost" } });
+  await applier.prepare();
+  const first = await applier.apply(decision({ weights: { v1: 90, v2: 10 } }, 7), { mode: "apply", signal });
+  assert.equal(first.status, "applied", first.reason);
+  assert.equal(git("log", "--format=%an|%s|%b"), "meshloop|meshloop: consul/shop/checkout generation 7|Decision: consul/shop/checkout@7\nReason: v2 passed the 10% step");
+  assert.deepEqual(git("ls-files").split("\n"), ["consul/shop/checkout/consul/service-resolver-checkout.json", "consul/shop/checkout/consul/service-splitter-checkout.json"]);
+  const same = await applier.apply(decision({ weights: { v1: 90, v2: 10 } }, 8), { mode: "apply", signal });
+  assert.equal(same.status, "applied", same.reason);
+  assert.equal(git("rev-list", "--count", "HEAD"), "1", "nothing changed: no commit");
+  const moved = await applier.apply(decision({ weights: { v1: 50, v2: 50 } }, 9), { mode: "apply", signal });
+  assert.equal(moved.status, "applied", moved.reason);
+  assert.equal(git("log", "-1", "--format=%s"), "meshloop: consul/shop/checkout generation 9");
+  assert.equal(git("show", "--name-only", "--format=", "HEAD"), "consul/shop/checkout/consul/service-splitter-checkout.json", "the commit holds the changed entry only");
+
+  const outside = new ConsulGitopsApplier({ directory: join(dir, "api"), commit: { name: "meshloop", email: "meshloop@localhost" } });
+  await assert.rejects(outside.prepare(), /MESHLOOP_ACTUATOR_GITOPS_COMMIT is on but .* is not inside a git work tree/);
 });

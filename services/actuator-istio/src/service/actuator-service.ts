@@ -1,4 +1,4 @@
-import { actuatorService, GitopsApplier, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
+import { actuatorService, GitopsApplier, gitopsCommitAuthor, KubeApplier, kubeClientOptions } from "@meshloop/actuator-runtime";
 import type { MeshApplier } from "@meshloop/actuator-runtime";
 import { KubeClient } from "@meshloop/kube-client";
 import type { Bus } from "@meshloop/bus";
@@ -40,9 +40,13 @@ function apiApplier(config: IstioActuatorConfig): { applier: MeshApplier; kube: 
 export function createIstioActuatorService(context: ServiceContext<IstioActuatorConfig>, shared?: { bus?: Bus; store?: StateStore }): Service {
   const { config } = context;
   const directory = config.MESHLOOP_ACTUATOR_GITOPS_DIR;
+  const commit = gitopsCommitAuthor(config, directory);
   const api = directory === undefined ? apiApplier(config) : null;
-  const applier = api?.applier ?? new GitopsApplier({ mesh: "istio", directory: directory!, translate: (desired, nowMs) => translateIstio(desired, unreadCluster(nowMs)) });
+  const applier =
+    api?.applier ??
+    new GitopsApplier({ mesh: "istio", directory: directory!, commit, translate: (desired, nowMs) => translateIstio(desired, unreadCluster(nowMs)) });
   // The API server answering a read is what the API path needs; a discovery call is the cheapest.
   if (api !== null) context.ops.addReadinessCheck("kubernetes", () => api.kube.ready());
-  return actuatorService(context, { name: "actuator-istio", applier, shared, output: { output: directory === undefined ? "kubernetes-api" : "gitops", directory } });
+  const output = directory === undefined ? { output: "kubernetes-api" } : { output: "gitops", directory, commit: commit !== null };
+  return actuatorService(context, { name: "actuator-istio", applier, shared, output });
 }

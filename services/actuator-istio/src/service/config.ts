@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { actuatorSettings, kubeApiSettings } from "@meshloop/actuator-runtime";
+import { actuatorSettings, gitopsCommitSettings, kubeApiSettings } from "@meshloop/actuator-runtime";
 import { connectionsConfig } from "@meshloop/connections";
 import { commonConfig, envString } from "@meshloop/runtime";
 
@@ -7,6 +7,7 @@ import { commonConfig, envString } from "@meshloop/runtime";
 export const istioActuatorSettings = {
   ...actuatorSettings,
   ...kubeApiSettings,
+  ...gitopsCommitSettings,
   MESHLOOP_ACTUATOR_GITOPS_DIR: envString({ example: "/var/lib/meshloop/gitops" })
     .optional()
     .describe("Set: write the translated Istio resources to this folder (one file per resource, for Argo CD or Flux to sync) instead of calling the Kubernetes API."),

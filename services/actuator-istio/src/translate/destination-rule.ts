@@ -1,7 +1,21 @@
 import type { ConnectionLimits, Failover, TargetRef } from "@meshloop/contracts";
 import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule";
-import { clone, formatDuration, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
-import type { EjectionSettings } from "@meshloop/actuator-kit";
+import {
+  clone,
+  formatDuration,
+  hasRecord,
+  MANAGED_BY_LABEL,
+  MESHLOOP,
+  ORIGINAL_ANNOTATION,
+  originalAnnotation,
+  ownedName,
+  recordedFields,
+  recordMerge,
+  restorationNotes,
+  restoreFields,
+  setOriginalAnnotation,
+} from "@meshloop/actuator-kit";
+import type { EjectionSettings, FieldAccess } from "@meshloop/actuator-kit";
 
 /**
  * The DestinationRule side of a desired state: the subsets weights route to, and the traffic policy's outlier
@@ -85,25 +99,127 @@ export function newDestinationRule(target: TargetRef, plan: PolicyPlan): IDestin
   return rule;
 }
 
-/** The user's DestinationRule with meshloop's subsets added and its traffic-policy fields set, nothing else changed. */
-export function mergeDestinationRule(existing: IDestinationRule, plan: PolicyPlan): { object: IDestinationRule; warnings: string[] } {
+/**
+ * The user's DestinationRule with meshloop's subsets added and its traffic-policy fields set, nothing else changed.
+ * What it changes for the first time (each subset it adds, each policy field it sets) is recorded as found in the
+ * `meshloop.io/original` annotation of the same update; a record already there keeps its originals.
+ */
+export function mergeDestinationRule(existing: IDestinationRule, plan: PolicyPlan): { ok: true; object: IDestinationRule; warnings: string[] } | { ok: false; reason: string } {
   const merged = clone(existing);
   const spec = (merged.spec ??= { host: plan.host });
   const warnings: string[] = [];
   const subsets = (spec.subsets ??= []);
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
   for (const wanted of plan.subsets) {
     const theirs = subsets.find((s) => s.name === wanted.name);
-    if (theirs === undefined) subsets.push({ name: wanted.name, labels: { ...wanted.labels } });
-    else if (!sameLabels(theirs.labels ?? {}, wanted.labels)) {
+    if (theirs === undefined) {
+      const added = { name: wanted.name, labels: { ...wanted.labels } };
+      subsets.push(added);
+      before[subsetKey(wanted.name)] = undefined;
+      after[subsetKey(wanted.name)] = added;
+    } else if (!sameLabels(theirs.labels ?? {}, wanted.labels)) {
       warnings.push(`subset ${wanted.name} keeps the user's labels ${JSON.stringify(theirs.labels ?? {})}, not ${JSON.stringify(wanted.labels)}`);
     }
   }
   if (subsets.length === 0) delete spec.subsets;
   const policy = applyPolicy(spec.trafficPolicy ?? {}, plan);
   if (Object.keys(policy).length > 0) spec.trafficPolicy = policy;
+  for (const field of POLICY_FIELDS) {
+    if (!field.managed(plan)) continue;
+    before[field.key] = field.get(existing.spec?.trafficPolicy);
+    after[field.key] = field.get(spec.trafficPolicy);
+  }
   warnings.push(...shadowed(subsets, spec.trafficPolicy, plan));
-  return { object: merged, warnings };
+  const record = recordMerge(originalAnnotation(existing.metadata), before, after);
+  if (!record.ok) return { ok: false, reason: `DestinationRule ${existing.metadata?.namespace}/${existing.metadata?.name}, annotation ${ORIGINAL_ANNOTATION}: ${record.reason}` };
+  setOriginalAnnotation((merged.metadata ??= {}), record.text);
+  return { ok: true, object: merged, warnings };
 }
+
+/**
+ * The user's DestinationRule as meshloop found it, for a release: the subsets it added removed, the policy fields it
+ * set put back, the record dropped; null when there is no record. A subset that `inUse` (the routes as they will be
+ * after this translation) still sends traffic to stays, as removing it would fail those requests; a field someone
+ * changed since meshloop wrote it stays as they made it. `notes` says what stayed and why.
+ */
+export function restoreDestinationRule(existing: IDestinationRule, inUse: ReadonlySet<string>): { object: IDestinationRule; notes: string[] } | null {
+  const text = originalAnnotation(existing.metadata);
+  if (!hasRecord(text)) return null;
+  const restored = clone(existing);
+  const spec = (restored.spec ??= { host: "" });
+  const fields = new Map<string, FieldAccess>();
+  for (const key of recordedFields(text)) {
+    const name = SUBSET_KEY.exec(key)?.[1];
+    if (name === undefined) continue;
+    fields.set(key, {
+      get: () => spec.subsets?.find((s) => s.name === name),
+      set: (value) => {
+        const rest = (spec.subsets ?? []).filter((s) => s.name !== name);
+        spec.subsets = value === undefined ? rest : [...rest, value as Subset];
+      },
+    });
+  }
+  for (const field of POLICY_FIELDS) {
+    fields.set(field.key, { get: () => field.get(spec.trafficPolicy), set: (value) => field.set((spec.trafficPolicy ??= {}), value) });
+  }
+  const stillRouted = (key: string) => {
+    const name = SUBSET_KEY.exec(key)?.[1];
+    return name !== undefined && inUse.has(name);
+  };
+  const restoration = restoreFields(text, fields, stillRouted);
+  if (spec.subsets?.length === 0) delete spec.subsets;
+  const policy = spec.trafficPolicy;
+  if (policy?.loadBalancer !== undefined && Object.keys(policy.loadBalancer).length === 0) delete policy.loadBalancer;
+  if (policy !== undefined && Object.keys(policy).length === 0) delete spec.trafficPolicy;
+  setOriginalAnnotation((restored.metadata ??= {}), null);
+  const what = `DestinationRule ${existing.metadata?.namespace}/${existing.metadata?.name}`;
+  const notes = restorationNotes(what, restoration);
+  const routed = recordedFields(text).filter(stillRouted).map((k) => SUBSET_KEY.exec(k)![1]!);
+  if (routed.length > 0) notes.push(`${what}: subset ${routed.join(", ")} is still routed to, so it stays`);
+  return { object: restored, notes };
+}
+
+// The names of the fields in meshloop's record: each subset it added, by name, and the traffic-policy fields it sets.
+const subsetKey = (name: string) => `spec.subsets[${name}]`;
+const SUBSET_KEY = /^spec\.subsets\[(.+)\]$/;
+
+interface PolicyField {
+  key: string;
+  managed(plan: PolicyPlan): boolean;
+  get(policy: TrafficPolicy | undefined): unknown;
+  set(policy: TrafficPolicy, value: unknown): void;
+}
+
+function policyField<K extends "outlierDetection" | "connectionPool" | "retryBudget">(name: K, plan: keyof PolicyPlan): PolicyField {
+  return {
+    key: `spec.trafficPolicy.${name}`,
+    managed: (p) => p[plan] !== null,
+    get: (policy) => policy?.[name],
+    set: (policy, value) => {
+      if (value === undefined) delete policy[name];
+      else policy[name] = value as TrafficPolicy[K];
+    },
+  };
+}
+
+const POLICY_FIELDS: readonly PolicyField[] = [
+  policyField("outlierDetection", "outlierDetection"),
+  policyField("connectionPool", "connectionPool"),
+  policyField("retryBudget", "retryBudget"),
+  {
+    key: "spec.trafficPolicy.loadBalancer.localityLbSetting",
+    managed: (p) => p.localityLbSetting !== null,
+    get: (policy) => policy?.loadBalancer?.localityLbSetting,
+    set: (policy, value) => {
+      // Istio types loadBalancer as a union of its variants; localityLbSetting is in every one.
+      const loadBalancer: Record<string, unknown> = { ...policy.loadBalancer };
+      if (value === undefined) delete loadBalancer.localityLbSetting;
+      else loadBalancer.localityLbSetting = value;
+      policy.loadBalancer = loadBalancer;
+    },
+  },
+];
 
 function applyPolicy(base: TrafficPolicy, plan: PolicyPlan): TrafficPolicy {
   const policy: TrafficPolicy = { ...base };

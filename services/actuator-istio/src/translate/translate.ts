@@ -3,9 +3,8 @@ import type { CapabilityPart, DesiredState } from "@meshloop/contracts";
 import { ValidationError } from "@meshloop/errors";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
 import { ejectionSettings, emptyTranslation, findOtherController, formatDuration, isOwnedByMeshloop, refOf, translateReplicas } from "@meshloop/actuator-kit";
-import type { KubeObject, Translation } from "@meshloop/actuator-kit";
+import type { Translation } from "@meshloop/actuator-kit";
 import type { IstioContext } from "../context.ts";
-import { validateIstioObject } from "../validate.ts";
 import { denyPolicy } from "./authorization-policy.ts";
 import {
   connectionPool,
@@ -15,10 +14,12 @@ import {
   mergeDestinationRule,
   newDestinationRule,
   outlierDetection,
+  restoreDestinationRule,
 } from "./destination-rule.ts";
 import type { PolicyPlan } from "./destination-rule.ts";
 import { rateLimitFilter, tokenBucket } from "./envoy-filter.ts";
-import { istioRetries, MESHLOOP_ROUTE, mergeVirtualService, newVirtualService, referencedSubsets } from "./virtual-service.ts";
+import { release, routingAfter, write } from "./writes.ts";
+import { istioRetries, MESHLOOP_ROUTE, mergeVirtualService, newVirtualService, referencedSubsets, restoreVirtualService } from "./virtual-service.ts";
 import type { RoutePlan } from "./virtual-service.ts";
 
 interface Weighted {
@@ -42,8 +43,16 @@ export function translateIstio(input: DesiredState, context: IstioContext): Tran
   const domain = context.clusterDomain ?? "cluster.local";
   const host = `${state.target.service}.${state.target.namespace}.svc.${domain}`;
   const weights = weightedSubsets(state, context, out);
-  const subsetsReady = destinationRule(state, context, host, domain, weights, out);
-  virtualService(state, context, host, domain, subsetsReady ? weights : null, weights !== null && !subsetsReady, out);
+  if (state.weights === null) {
+    // Nothing routes by weight: the routes change first (a release puts the user's back), then the DestinationRule
+    // drops the subsets they no longer name, so no request is ever routed to a subset that is gone.
+    virtualService(state, context, host, domain, null, false, out);
+    destinationRule(state, context, host, domain, null, routingAfter(out, context), out);
+  } else {
+    // Make before break: the subsets exist before the routes name them.
+    const subsetsReady = destinationRule(state, context, host, domain, weights, context.virtualService, out);
+    virtualService(state, context, host, domain, subsetsReady ? weights : null, weights !== null && !subsetsReady, out);
+  }
   authorizationPolicy(state, context, out);
   envoyFilter(state, context, out);
   translateReplicas(state.replicas, context.workload, context.autoscalers, context.coexistence, out);
@@ -63,8 +72,11 @@ function weightedSubsets(state: DesiredState, context: IstioContext, out: Transl
   return weighted;
 }
 
-/** Writes the DestinationRule; returns whether the weights' subsets exist after it (false: routes must not name them). */
-function destinationRule(state: DesiredState, context: IstioContext, host: string, domain: string, weights: Weighted[] | null, out: Translation): boolean {
+/**
+ * Writes the DestinationRule; returns whether the weights' subsets exist after it (false: routes must not name them).
+ * `routing` is the VirtualService whose routes' subsets must stay.
+ */
+function destinationRule(state: DesiredState, context: IstioContext, host: string, domain: string, weights: Weighted[] | null, routing: IVirtualService | null, out: Translation): boolean {
   const versionLabel = context.versionLabel ?? "version";
   const plan: PolicyPlan = {
     host,
@@ -92,15 +104,22 @@ function destinationRule(state: DesiredState, context: IstioContext, host: strin
   }
   const capabilities = drCapabilities(state, plan);
   if (existing !== null && !isOwnedByMeshloop(existing.metadata)) {
+    if (isEmptyPlan(plan)) {
+      release(out, existing, restoreDestinationRule(existing, referencedSubsets(routing, state.target, domain)), context);
+      return true;
+    }
     const other = findOtherController(existing.metadata, context.coexistence);
     if (other !== null) {
       out.refused.push({ ref: refOf(existing), capabilities, reason: other.reason });
       return false;
     }
-    if (isEmptyPlan(plan)) return true;
-    const { object, warnings } = mergeDestinationRule(existing, plan);
-    out.warnings.push(...warnings);
-    return write(out, "update", object, capabilities);
+    const merged = mergeDestinationRule(existing, plan);
+    if (!merged.ok) {
+      out.failed.push({ capabilities, reason: merged.reason });
+      return false;
+    }
+    out.warnings.push(...merged.warnings);
+    return write(out, "update", merged.object, capabilities);
   }
   if (existing !== null) {
     const other = findOtherController(existing.metadata, context.coexistence);
@@ -109,7 +128,7 @@ function destinationRule(state: DesiredState, context: IstioContext, host: strin
       return false;
     }
     // Subsets the current routes still send traffic to stay until a later decision stops naming them.
-    const inUse = referencedSubsets(context.virtualService, state.target, domain);
+    const inUse = referencedSubsets(routing, state.target, domain);
     for (const subset of existing.spec?.subsets ?? []) {
       if (inUse.has(subset.name) && !plan.subsets.some((s) => s.name === subset.name)) plan.subsets.push({ name: subset.name, labels: { ...subset.labels } });
     }
@@ -143,8 +162,11 @@ function virtualService(
   const existing = context.virtualService;
   const owned = existing !== null && isOwnedByMeshloop(existing.metadata);
   if (capabilities.length === 0) {
-    // Blocked weights leave meshloop's VirtualService as it is; nothing asked of it at all removes it.
-    if (owned && !weightsBlocked) out.resources.push({ action: "delete", ref: refOf(existing) });
+    // Blocked weights leave the VirtualService as it is; nothing asked of it at all removes meshloop's, and puts a
+    // user's back as meshloop found it.
+    if (weightsBlocked || existing === null) return;
+    if (owned) out.resources.push({ action: "delete", ref: refOf(existing) });
+    else release(out, existing, restoreVirtualService(existing), context);
     return;
   }
   if (existing !== null) {
@@ -247,18 +269,6 @@ function drCapabilities(state: DesiredState, plan: PolicyPlan): CapabilityPart[]
   if (plan.retryBudget !== null) out.push("retryBudget");
   if (plan.localityLbSetting !== null) out.push("localityFailover");
   return out;
-}
-
-/** Checks the object against Istio's schema before it is queued; a failing one is reported, never sent. */
-function write(out: Translation, action: "apply" | "update", object: KubeObject, capabilities: CapabilityPart[]): boolean {
-  const problem = validateIstioObject(object);
-  if (problem !== null) {
-    const ref = refOf(object);
-    out.failed.push({ capabilities, reason: `${ref.kind} ${ref.namespace}/${ref.name} does not pass Istio's schema: ${problem}` });
-    return false;
-  }
-  out.resources.push({ action, object });
-  return true;
 }
 
 function round(n: number): number {

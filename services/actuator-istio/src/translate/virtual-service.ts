@@ -1,6 +1,21 @@
 import type { RetryPolicy, TargetRef } from "@meshloop/contracts";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
-import { clone, formatDuration, MANAGED_BY_LABEL, MESHLOOP, ownedName } from "@meshloop/actuator-kit";
+import {
+  clone,
+  formatDuration,
+  hasRecord,
+  MANAGED_BY_LABEL,
+  MESHLOOP,
+  ORIGINAL_ANNOTATION,
+  originalAnnotation,
+  ownedName,
+  recordedFields,
+  recordMerge,
+  restorationNotes,
+  restoreFields,
+  setOriginalAnnotation,
+} from "@meshloop/actuator-kit";
+import type { FieldAccess } from "@meshloop/actuator-kit";
 
 /**
  * The VirtualService side of a desired state: weights as weighted subset destinations, retries and the request
@@ -13,6 +28,14 @@ export type HttpRetry = NonNullable<HttpRoute["retries"]>;
 type Destination = NonNullable<HttpRoute["route"]>[number];
 
 export const MESHLOOP_ROUTE = "meshloop";
+
+// The names of the fields in meshloop's record: the route it manages, by how it finds it (its name, or the first
+// catch-all route), and that route's fields it sets; or the route it added, whole.
+type Locator = typeof MESHLOOP_ROUTE | "catch-all";
+const ROUTE_FIELDS = ["route", "retries", "timeout"] as const;
+type RouteField = (typeof ROUTE_FIELDS)[number];
+const ADDED_ROUTE = `spec.http[${MESHLOOP_ROUTE}]`;
+const routeFieldKey = (locator: Locator, field: RouteField) => `spec.http[${locator}].${field}`;
 
 /** What meshloop sets on its route; null fields are not managed and left alone. */
 export interface RoutePlan {
@@ -49,6 +72,8 @@ export function newVirtualService(target: TargetRef, plan: RoutePlan): IVirtualS
 /**
  * The user's VirtualService with meshloop's route changed and nothing else. Refuses when the user's catch-all route
  * sends the target's traffic elsewhere (a redirect, another host): a route appended after it would never be reached.
+ * The fields it changes for the first time are recorded, as found, in the `meshloop.io/original` annotation of the
+ * same update (see restoreVirtualService); a record already there keeps its originals.
  */
 export function mergeVirtualService(existing: IVirtualService, target: TargetRef, plan: RoutePlan, clusterDomain: string): MergeResult {
   const merged = clone(existing);
@@ -56,7 +81,9 @@ export function mergeVirtualService(existing: IVirtualService, target: TargetRef
   const http = (spec.http ??= []);
   const namespace = existing.metadata?.namespace ?? target.namespace;
   const isTarget = (host: string) => sameHost(host, target, namespace, clusterDomain);
+  const text = originalAnnotation(existing.metadata);
 
+  let locator: Locator = MESHLOOP_ROUTE;
   let index = http.findIndex((r) => r.name === MESHLOOP_ROUTE);
   if (index === -1) {
     const catchAll = http.findIndex(isCatchAll);
@@ -68,16 +95,78 @@ export function mergeVirtualService(existing: IVirtualService, target: TargetRef
         return { ok: false, reason: `its catch-all route ${name} does not send traffic to ${plan.host}; meshloop will not reroute it, and a route after it would never match` };
       }
       index = catchAll;
+      locator = "catch-all";
     }
   }
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
   if (index === -1) {
-    http.push(applyPlan({ name: MESHLOOP_ROUTE }, plan, plan.host, undefined));
+    const added = applyPlan({ name: MESHLOOP_ROUTE }, plan, plan.host, undefined);
+    http.push(added);
+    before[ADDED_ROUTE] = undefined;
+    after[ADDED_ROUTE] = added;
   } else {
     const route = http[index]!;
     const existingTarget = (route.route ?? []).find((d) => isTarget(d.destination.host));
-    http[index] = applyPlan(route, plan, existingTarget?.destination.host ?? plan.host, existingTarget?.destination.port);
+    const changed = applyPlan(route, plan, existingTarget?.destination.host ?? plan.host, existingTarget?.destination.port);
+    http[index] = changed;
+    if (locator === MESHLOOP_ROUTE && recordedFields(text).includes(ADDED_ROUTE)) {
+      // The route meshloop added is meshloop's whole: a release removes it, so it is recorded whole.
+      before[ADDED_ROUTE] = route;
+      after[ADDED_ROUTE] = changed;
+    } else {
+      const managed: Record<RouteField, boolean> = { route: plan.weights !== null, retries: plan.retries !== null, timeout: plan.timeout !== null };
+      for (const field of ROUTE_FIELDS) {
+        // A field meshloop set now, or changed anyway (the default destination of a route without one).
+        if (!managed[field] && JSON.stringify(route[field]) === JSON.stringify(changed[field])) continue;
+        before[routeFieldKey(locator, field)] = route[field];
+        after[routeFieldKey(locator, field)] = changed[field];
+      }
+    }
   }
+  const record = recordMerge(text, before, after);
+  if (!record.ok) return { ok: false, reason: `annotation ${ORIGINAL_ANNOTATION}: ${record.reason}` };
+  setOriginalAnnotation((merged.metadata ??= {}), record.text);
   return { ok: true, object: merged };
+}
+
+/**
+ * The user's VirtualService as meshloop found it, for a release: the recorded fields of the route meshloop managed
+ * put back, the route it added removed, and the record dropped; null when there is no record (nothing to undo). A
+ * field someone changed since meshloop wrote it is theirs now: it stays as they made it, and `notes` says so.
+ */
+export function restoreVirtualService(existing: IVirtualService): { object: IVirtualService; notes: string[] } | null {
+  const text = originalAnnotation(existing.metadata);
+  if (!hasRecord(text)) return null;
+  const restored = clone(existing);
+  const spec = (restored.spec ??= {});
+  const http = spec.http ?? [];
+  const fields = new Map<string, FieldAccess>();
+  const named = http.find((r) => r.name === MESHLOOP_ROUTE);
+  fields.set(ADDED_ROUTE, {
+    get: () => named,
+    set: (value) => {
+      // Only removal is meaningful: the route was not there before meshloop added it.
+      if (value === undefined) spec.http = (spec.http ?? []).filter((r) => r !== named);
+    },
+  });
+  const located: [Locator, HttpRoute | undefined][] = [[MESHLOOP_ROUTE, named], ["catch-all", http.find(isCatchAll)]];
+  for (const [locator, route] of located) {
+    if (route === undefined) continue;
+    for (const field of ROUTE_FIELDS) {
+      fields.set(routeFieldKey(locator, field), {
+        get: () => route[field],
+        set: (value) => {
+          if (value === undefined) delete route[field];
+          else (route as Record<string, unknown>)[field] = value;
+        },
+      });
+    }
+  }
+  const restoration = restoreFields(text, fields);
+  if (spec.http !== undefined && spec.http.length === 0) delete spec.http;
+  setOriginalAnnotation((restored.metadata ??= {}), null);
+  return { object: restored, notes: restorationNotes(`VirtualService ${existing.metadata?.namespace}/${existing.metadata?.name}`, restoration) };
 }
 
 /** Subsets of the target that a VirtualService's routes send traffic to: they must outlive any change of weights. */

@@ -1,6 +1,7 @@
 // The Istio actuator as a service on the real Kafka and Redis, in its GitOps output: a decision in, Istio resources
 // written as files (validated by @kubernetes-models/istio through the translation), the result on the actuations topic.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,4 +45,22 @@ test("a decision becomes Istio resources in the GitOps folder; the same state ag
   assert.equal(stale.status, "stale");
   const after = parse(readFileSync(join(dir, vsFile), "utf8")) as typeof vs;
   assert.deepEqual(after.spec.http.find((h) => h.route.length === 2)!.route.map((r) => r.weight), [90, 10], "the stale decision changed nothing");
+});
+
+test("with MESHLOOP_ACTUATOR_GITOPS_COMMIT the change is committed to the folder's git repository, once per changed decision", async () => {
+  const repo = mkdtempSync(join(tmpdir(), "gitops-repo-"));
+  execFileSync("git", ["init", "--quiet", repo]);
+  const committing = await startActuator({ MESHLOOP_ACTUATOR_GITOPS_DIR: repo, MESHLOOP_ACTUATOR_GITOPS_COMMIT: "true" });
+  try {
+    const log = () => execFileSync("git", ["-C", repo, "log", "--format=%an|%s"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+    assert.equal((await committing.publish(decision(1_000_000, { v1: 90, v2: 10 }))).status, "applied");
+    assert.equal(log().length, 1);
+    assert.match(log()[0]!, /^meshloop\|meshloop: istio\/.+ generation 1000000$/);
+    assert.equal((await committing.publish(decision(2_000_000, { v1: 90, v2: 10 }))).status, "applied");
+    assert.equal(log().length, 1, "an unchanged desired state makes no commit");
+    assert.equal((await committing.publish(decision(3_000_000, { v1: 50, v2: 50 }))).status, "applied");
+    assert.equal(log().length, 2);
+  } finally {
+    await committing.stop();
+  }
 });

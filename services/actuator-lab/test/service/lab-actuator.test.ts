@@ -5,16 +5,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Bus, Consumer } from "@meshloop/bus";
-import { createKafkaBus } from "@meshloop/bus";
-import { emptyDesiredState, fromCloudEventMessage, targetKey, toCloudEventMessage, topicNames } from "@meshloop/contracts";
-import type { ActuationResult, Decision, TargetRef } from "@meshloop/contracts";
+import { startActuator } from "@meshloop/actuator-runtime/testing";
+import type { RunningActuator } from "@meshloop/actuator-runtime/testing";
+import { emptyDesiredState, targetKey } from "@meshloop/contracts";
+import type { Decision, TargetRef } from "@meshloop/contracts";
 import type { Lab, Topology } from "@meshloop/lab";
 import { startLab } from "@meshloop/lab";
-import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import type { ServiceRuntime } from "@meshloop/runtime";
-import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, eventually, serviceEnv, uniqueName } from "@meshloop/test-harness";
 import { createLabActuatorService, labActuatorConfig } from "../../src/service/index.ts";
 
 const TOKEN = "lab-actuator-token-0815";
@@ -26,43 +22,23 @@ const topology: Topology = {
   entry: "payments",
   services: [{ name: "payments", versions: [{ version: "v1", instances: 1 }, { version: "v2", instances: 1 }], instrumented: true, latency: FAST, routes: [{ method: "POST", path: "/pay", calls: [] }] }],
 };
-let lease: InfraLease;
 let lab: Lab;
-let bus: Bus;
-let runtime: ServiceRuntime;
-let reader: Consumer;
-const results: ActuationResult[] = [];
-let topics: ReturnType<typeof topicNames>;
+let actuator: RunningActuator;
 
 before(async () => {
-  lease = await acquireInfra();
   lab = await startLab({ topology, ingestUrl: null, adminToken: TOKEN });
   const tokenFile = join(mkdtempSync(join(tmpdir(), "lab-actuator-")), "token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
-  const prefix = uniqueName("lab");
-  topics = topicNames(prefix);
-  bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "lab-actuator-test" });
-  const config = loadConfig(labActuatorConfig, {
-    env: { ...serviceEnv(lease, prefix), MESHLOOP_LOG_LEVEL: "warn", MESHLOOP_CREATE_TOPICS: "true", MESHLOOP_LAB_ADMIN_URL: lab.adminUrl, MESHLOOP_LAB_ADMIN_TOKEN_FILE: tokenFile },
+  actuator = await startActuator({
+    name: "actuator-lab",
+    config: labActuatorConfig,
+    create: (context) => createLabActuatorService(context),
+    env: { MESHLOOP_LAB_ADMIN_URL: lab.adminUrl, MESHLOOP_LAB_ADMIN_TOKEN_FILE: tokenFile },
   });
-  runtime = await createServiceRuntime({ name: "actuator-lab", config, create: (context) => createLabActuatorService(context) });
-  await runtime.start();
-  reader = bus.consumer({
-    groupId: uniqueName("reader"),
-    topics: [topics.actuations],
-    fromBeginning: true,
-    handler: async (batch) => {
-      for (const record of batch.records) results.push(fromCloudEventMessage(record, "dev.meshloop.actuation.v1").data);
-    },
-  });
-  await reader.start();
 });
 after(async () => {
-  await reader?.stop();
-  await runtime?.stop();
-  await bus?.close();
+  await actuator?.stop();
   await lab?.stop();
-  await lease?.release();
 });
 
 function decision(generation: number, weights: Record<string, number>, dryRun = false): Decision {
@@ -81,13 +57,7 @@ function decision(generation: number, weights: Record<string, number>, dryRun = 
   };
 }
 
-async function publish(d: Decision): Promise<ActuationResult> {
-  const producer = bus.producer();
-  await producer.send(topics.decisions, [toCloudEventMessage({ type: "dev.meshloop.decision.v1", id: d.decisionId, source: "/test", data: d })]);
-  await producer.close();
-  await eventually(() => results.some((r) => r.generation === d.generation), `the result of ${d.decisionId}`, 60_000);
-  return results.find((r) => r.generation === d.generation)!;
-}
+const publish = (d: Decision) => actuator.publish(d);
 
 async function held(): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${lab.adminUrl}/admin/v1/targets/lab/payments`, { headers: { authorization: `Bearer ${TOKEN}` } });

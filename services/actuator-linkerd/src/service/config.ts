@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { actuatorSettings, kubeApiSettings } from "@meshloop/actuator-runtime";
+import { actuatorSettings, gitopsCommitSettings, kubeApiSettings } from "@meshloop/actuator-runtime";
 import { connectionsConfig } from "@meshloop/connections";
 import { commonConfig, envBool, envInt, envString } from "@meshloop/runtime";
 
@@ -12,7 +12,8 @@ export const linkerdActuatorSettings = {
     .describe("Set: write the translated Linkerd resources to this folder (one file per resource, for Argo CD or Flux to sync) instead of calling the Kubernetes API."),
   MESHLOOP_LINKERD_GITOPS_SERVICE_PORT: envInt({ min: 1, max: 65_535 })
     .optional()
-    .describe("GitOps output only: the target Services' port that meshloop's HTTPRoutes attach to, as the cluster is not read; unset: weights fail in GitOps output."),
+    .describe("GitOps output only: the target Services' port that meshloop's HTTPRoutes attach to, and that the versions' Services are assumed to serve on, as the cluster is not read; unset: weights fail in GitOps output."),
+  ...gitopsCommitSettings,
   MESHLOOP_CLUSTER_DOMAIN: envString({ example: "cluster.local" })
     .default("cluster.local")
     .describe("The cluster's DNS domain, which ends the name of a Service's ServiceProfile."),

@@ -4,11 +4,13 @@ import { ValidationError } from "@meshloop/errors";
 import { ejectionSettings, emptyTranslation, findOtherController, formatDuration, isOwnedByMeshloop, refOf, translateReplicas } from "@meshloop/actuator-kit";
 import type { Translation } from "@meshloop/actuator-kit";
 import type { LinkerdContext } from "../context.ts";
+import type { ServicePort } from "../linkerd-objects.ts";
 import { validateHttpRoute } from "../validate.ts";
 import { appliedBefore, failureAccrualAnnotations, hasOwnRetryAnnotations, REQUEST_TIMEOUT, retryAnnotations, serviceAnnotationsPatch } from "./annotations.ts";
 import { translateAuthorization } from "./authorization.ts";
-import { chooseRoute, mergeHttpRoute, newHttpRoute } from "./http-route.ts";
+import { chooseRoute, mergeHttpRoute, newHttpRoute, recordRuleMerge, releaseHttpRoutes } from "./http-route.ts";
 import type { Backend } from "./http-route.ts";
+import { backendPort, describePort, withBackendPorts } from "./backend-ports.ts";
 import { proxyRate, rateLimitPolicy } from "./rate-limit.ts";
 
 // The parts a ServiceProfile silences: Linkerd's proxies then ignore HTTPRoutes and these annotations.
@@ -50,17 +52,20 @@ function httpRoute(state: DesiredState, context: LinkerdContext, out: Translatio
   const owned = context.httpRoutes.filter((r) => isOwnedByMeshloop(r.metadata));
   if (state.weights === null) {
     for (const route of owned) out.resources.push({ action: "delete", ref: refOf(route) });
+    releaseHttpRoutes(context.httpRoutes, context.coexistence, out);
     return;
   }
-  const port = context.port ?? context.service.spec?.ports?.[0]?.port;
+  const ports = context.service.spec?.ports ?? [];
+  const port = context.port ?? ports[0]?.port;
   if (port === undefined) {
-    out.failed.push({ capabilities: ["weights"], reason: `Service ${target.namespace}/${target.service} has no port for a route to attach to` });
+    out.failed.push({ capabilities: ["weights"], reason: context.missingPort ?? `Service ${target.namespace}/${target.service} has no port for a route to attach to` });
     return;
   }
-  const backends = backendsFor(state, context, out);
-  if (backends === null) return;
+  const resolved = backendsFor(state, context, ports.find((p) => p.port === port) ?? { port }, out);
+  if (resolved === null) return;
+  const { backends, backendPorts } = resolved;
   if (choice.kind === "conflict") {
-    out.failed.push({ capabilities: ["weights"], reason: `HTTPRoute ${choice.route.metadata?.namespace}/${choice.route.metadata?.name}: ${choice.reason}` });
+    out.failed.push({ capabilities: ["weights"], reason: `HTTPRoute ${choice.route.metadata?.namespace}/${choice.route.metadata?.name}: ${choice.reason}`, ref: refOf(choice.route) });
     return;
   }
   if (choice.kind === "merge") {
@@ -69,18 +74,28 @@ function httpRoute(state: DesiredState, context: LinkerdContext, out: Translatio
       out.refused.push({ ref: refOf(choice.route), capabilities: ["weights"], reason: other.reason });
       return;
     }
-    const merged = mergeHttpRoute(choice.route, choice.rule, port, backends);
-    if (routeIsValid(merged, out)) out.resources.push({ action: "update", object: merged });
-    // Of two catch-all rules only the older route's applies: meshloop's own goes once the user's carries the weights.
+    // Recorded for a release once final: the record's digest is of the backends as written, ports and all.
+    const merged = recordRuleMerge(choice.route, withBackendPorts(mergeHttpRoute(choice.route, choice.rule, port, backends), choice.rule, backendPorts), choice.rule);
+    if (!merged.ok) {
+      out.failed.push({ capabilities: ["weights"], reason: merged.reason, ref: refOf(choice.route) });
+      return;
+    }
+    if (!routeIsValid(merged.route, out)) return;
+    out.resources.push({ action: "update", object: merged.route });
+    // Of two catch-all rules only the older route's applies: meshloop's own goes once the user's carries the weights
+    // (not before: while the user's route cannot be written, meshloop's keeps the split as it was).
     for (const route of owned) out.resources.push({ action: "delete", ref: refOf(route) });
     return;
   }
-  const route = newHttpRoute(target, port, backends);
+  const route = withBackendPorts(newHttpRoute(target, port, backends), 0, backendPorts);
   if (routeIsValid(route, out)) out.resources.push({ action: "apply", object: route });
 }
 
-/** One backend Service per version; sending traffic to one that does not exist would fail that share of requests. */
-function backendsFor(state: DesiredState, context: LinkerdContext, out: Translation): Backend[] | null {
+/**
+ * One backend Service per version, each on its own port matching the target's; sending traffic to one that does not
+ * exist, or on a port it does not have, would fail that share of requests.
+ */
+function backendsFor(state: DesiredState, context: LinkerdContext, targetPort: ServicePort, out: Translation): { backends: Backend[]; backendPorts: Map<string, number> } | null {
   const resolution = context.resolution ?? { subsetTemplate: "{service}-{version}" };
   const entries = Object.entries(state.weights ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const backends = entries.map(([version, weight]) => ({ name: subsetFor(version, state.target.service, resolution), weight }));
@@ -90,14 +105,28 @@ function backendsFor(state: DesiredState, context: LinkerdContext, out: Translat
     out.failed.push({ capabilities: ["weights"], reason: `backend Service ${needed.map((b) => b.name).join(", ")} does not exist in ${state.target.namespace}` });
     return null;
   }
-  // A missing backend without traffic is left out rather than named: a route naming a missing Service is not accepted.
-  return backends.filter((b) => !missing.includes(b));
+  const backendPorts = new Map<string, number>();
+  const portless: Backend[] = [];
+  for (const b of backends.filter((x) => !missing.includes(x))) {
+    const port = backendPort(targetPort, context.backendPorts[b.name] ?? []);
+    if (port === null) portless.push(b);
+    else backendPorts.set(b.name, port);
+  }
+  const unreachable = portless.filter((b) => b.weight > 0);
+  if (unreachable.length > 0) {
+    const which = unreachable.map((b) => b.name).join(", ");
+    out.failed.push({ capabilities: ["weights"], reason: `backend Service ${which} has no port matching ${state.target.service}'s port ${describePort(targetPort)}: none with its name, targetPort or number` });
+    return null;
+  }
+  // A backend without traffic that cannot be named is left out: a route naming a missing Service or port is not accepted.
+  return { backends: backends.filter((b) => backendPorts.has(b.name)), backendPorts };
 }
 
 function routeIsValid(route: Parameters<typeof validateHttpRoute>[0], out: Translation): boolean {
   const problem = validateHttpRoute(route);
   if (problem === null) return true;
-  out.failed.push({ capabilities: ["weights"], reason: `HTTPRoute ${route.metadata?.namespace}/${route.metadata?.name} does not pass the Gateway API schema: ${problem}` });
+  const ref = { kind: "HTTPRoute", name: route.metadata?.name ?? "", namespace: route.metadata?.namespace ?? "" };
+  out.failed.push({ capabilities: ["weights"], reason: `HTTPRoute ${ref.namespace}/${ref.name} does not pass the Gateway API schema: ${problem}`, ref });
   return false;
 }
 

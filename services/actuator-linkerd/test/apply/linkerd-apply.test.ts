@@ -14,10 +14,11 @@ import type { Stored, StoredRoute } from "../cluster.ts";
 
 describe("Linkerd decisions applied through the Kubernetes API", () => {
   const emulator = new KubeEmulator();
+  let kube: KubeClient;
   let applier: KubeApplier<LinkerdContext>;
 
   before(async () => {
-    const kube = new KubeClient({ baseUrl: await emulator.start() });
+    kube = new KubeClient({ baseUrl: await emulator.start() });
     applier = new KubeApplier<LinkerdContext>({ mesh: "linkerd", kube, read: (target, client, nowMs) => readLinkerdContext(client, target, nowMs), translate: translateLinkerd });
   });
   after(async () => {
@@ -123,17 +124,50 @@ describe("Linkerd decisions applied through the Kubernetes API", () => {
     assert.deepEqual(after.spec.rules[0]!.backendRefs?.map((b) => [b.name, b.weight]), [["checkout-v1", 90], ["checkout-v2", 10]]);
   });
 
-  it("fails naming the ServiceProfile that would silence the route and annotations, and writes nothing", async () => {
+  it("fails naming the ServiceProfile that silences the route and annotations, and still writes the parts it does not silence", async () => {
     const ns = freshNamespace();
     const target = seedTarget(emulator, ns);
     emulator.seed({ apiVersion: "linkerd.io/v1alpha2", kind: "ServiceProfile", metadata: { name: `checkout.${ns}.svc.cluster.local`, namespace: ns }, spec: { routes: [] } });
     const before = service(ns).metadata.resourceVersion;
-    const outcome = await apply(decisionFor(target, 1, { weights, retries: RETRIES }));
-    assert.equal(outcome.status, "failed");
-    assert.match(outcome.reason, new RegExp(`ServiceProfile ${ns}/checkout\\.${ns}\\.svc\\.cluster\\.local exists`));
-    assert.deepEqual(outcome.resources, []);
+    const outcome = await apply(decisionFor(target, 1, { weights, retries: RETRIES, replicas: { count: 5, mode: "apply" } }));
+    assert.equal(outcome.status, "failed", "never applied while a part is not");
+    assert.match(outcome.reason, new RegExp(`^weights, retries failed: ServiceProfile ${ns}/checkout\\.${ns}\\.svc\\.cluster\\.local exists.*; the other parts written: Deployment ${ns}/checkout`));
+    assert.deepEqual(outcome.resources.map((r) => [r.kind, r.name, r.status]), [["Deployment", "checkout", "applied"], ["part", "weights+retries", "failed"]]);
     assert.equal(route(ns, "checkout-meshloop"), null);
-    assert.equal(service(ns).metadata.resourceVersion, before);
+    assert.equal(service(ns).metadata.resourceVersion, before, "the silenced annotations are not written");
+    assert.equal((stored(emulator, "apps/v1", "Deployment", ns, "checkout")!.spec as { replicas: number }).replicas, 5, "the replicas part is carried out");
+
+    // The ServiceProfile moved to HTTPRoutes and removed: the next decision (the whole desired state) reconciles the rest.
+    await kube.delete({ apiVersion: "linkerd.io/v1alpha2", kind: "ServiceProfile", namespace: ns, name: `checkout.${ns}.svc.cluster.local` });
+    const next = await apply(decisionFor(target, 2, { weights, retries: RETRIES, replicas: { count: 5, mode: "apply" } }));
+    assert.equal(next.status, "applied", next.reason);
+    assert.deepEqual(next.resources.map((r) => [r.kind, r.status]), [["HTTPRoute", "applied"], ["Service", "applied"], ["Deployment", "unchanged"]]);
+    assert.deepEqual(route(ns, "checkout-meshloop")!.spec.rules[0]!.backendRefs?.map((b) => b.weight), [90, 10]);
+  });
+
+  it("names each version's own port in the backendRefs, matched to the target's port by name, and fails weights on a version without one", async () => {
+    const ns = freshNamespace();
+    const target = seedTarget(emulator, ns);
+    // checkout takes 80 to the pods' `http`; v1 serves it as `http` on 8080, v2 (unnamed) forwards 9090 to `http`.
+    emulator.edit("v1", "Service", ns, "checkout-v1", (o) => {
+      (o.spec as { ports: unknown }).ports = [{ name: "admin", port: 80, targetPort: 9000 }, { name: "http", port: 8080, targetPort: "http" }];
+    });
+    emulator.edit("v1", "Service", ns, "checkout-v2", (o) => {
+      (o.spec as { ports: unknown }).ports = [{ port: 9090, targetPort: "http" }];
+    });
+    const outcome = await apply(decisionFor(target, 1, { weights }));
+    assert.equal(outcome.status, "applied", outcome.reason);
+    assert.deepEqual(route(ns, "checkout-meshloop")!.spec.parentRefs[0]!.port, 80, "the route attaches to the target's port");
+    assert.deepEqual(route(ns, "checkout-meshloop")!.spec.rules[0]!.backendRefs, [{ name: "checkout-v1", port: 8080, weight: 90 }, { name: "checkout-v2", port: 9090, weight: 10 }]);
+
+    emulator.edit("v1", "Service", ns, "checkout-v2", (o) => {
+      (o.spec as { ports: unknown }).ports = [{ name: "metrics", port: 9100, targetPort: 9100 }];
+    });
+    const blocked = await apply(decisionFor(target, 2, { weights: { v1: 50, v2: 50 }, retries: RETRIES }));
+    assert.equal(blocked.status, "failed");
+    assert.match(blocked.reason, /^weights failed: backend Service checkout-v2 has no port matching checkout's port 80 \(name http, targetPort http\)/);
+    assert.deepEqual(blocked.resources.map((r) => [r.kind, r.name, r.status]), [["Service", "checkout", "applied"], ["part", "weights", "failed"]]);
+    assert.deepEqual(route(ns, "checkout-meshloop")!.spec.rules[0]!.backendRefs?.map((b) => b.weight), [90, 10], "the split stays as it was");
   });
 
   it("dry-run: the API server checks every write and nothing changes", async () => {
@@ -178,5 +212,11 @@ describe("Linkerd decisions applied through the Kubernetes API", () => {
     const fewer = await apply(decisionFor(target, 2, { requestTimeoutMs: 3000 }));
     assert.equal(fewer.status, "applied", fewer.reason);
     assert.deepEqual(service(ns).metadata.annotations, { owner: "team-a", "timeout.linkerd.io/request": "3s" }, "meshloop's retry keys go, the user's key stays");
+
+    // Nothing left for the Service: an apply of no annotations releases the last of meshloop's keys.
+    const none = await apply(decisionFor(target, 3, { rateLimit: null }));
+    assert.equal(none.status, "applied", none.reason);
+    assert.deepEqual(service(ns).metadata.annotations, { owner: "team-a" });
+    assert.ok(!(service(ns).metadata.managedFields ?? []).some((m) => m.manager === "meshloop"), "meshloop owns nothing of the Service any more");
   });
 });

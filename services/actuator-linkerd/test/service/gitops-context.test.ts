@@ -25,11 +25,13 @@ test("with the configured port, weights become meshloop's HTTPRoute over the ver
   ]);
 });
 
-test("without a configured port, weights fail rather than guess one", () => {
+test("without a configured port, weights fail rather than guess one, naming the variable to set", () => {
   const state = desired(target, { weights: { v1: 95, v2: 5 }, requestTimeoutMs: 1500 });
   const translation = translateLinkerd(state, gitopsContext(state, NOW, undefined));
   assert.deepEqual(translation.failed.map((f) => f.capabilities), [["weights"]]);
-  assert.match(translation.failed[0]!.reason, /no port/);
+  assert.match(translation.failed[0]!.reason, /^MESHLOOP_LINKERD_GITOPS_SERVICE_PORT is not set: GitOps output does not read the cluster/);
+  assert.doesNotMatch(translation.failed[0]!.reason, /Service shop\/checkout/, "the Service is not to blame");
+  assert.equal(translation.resources.length, 1, "the request timeout, another part, is still written");
 });
 
 test("denying a caller is unsupported: without the cluster there is no allow list to change", () => {

@@ -5,15 +5,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Bus, Consumer } from "@meshloop/bus";
-import { createKafkaBus } from "@meshloop/bus";
-import { fromCloudEventMessage, toCloudEventMessage, topicNames } from "@meshloop/contracts";
-import type { ActuationResult, Decision } from "@meshloop/contracts";
+import { startActuator } from "@meshloop/actuator-runtime/testing";
+import type { RunningActuator } from "@meshloop/actuator-runtime/testing";
 import { KubeEmulator } from "@meshloop/kube-emulator";
-import { createServiceRuntime, loadConfig } from "@meshloop/runtime";
-import type { ServiceRuntime } from "@meshloop/runtime";
-import type { InfraLease } from "@meshloop/test-harness";
-import { acquireInfra, eventually, serviceEnv, uniqueName } from "@meshloop/test-harness";
 import { createLinkerdActuatorService, linkerdActuatorConfig } from "../../src/service/index.ts";
 import { decisionFor, HTTP_ROUTE, RETRIES, seedTarget, stored } from "../cluster.ts";
 import type { StoredRoute } from "../cluster.ts";
@@ -21,51 +15,25 @@ import type { StoredRoute } from "../cluster.ts";
 const TOKEN = "linkerd-s3cret";
 const emulator = new KubeEmulator({ token: TOKEN });
 const target = seedTarget(emulator, "shop");
-let lease: InfraLease;
-let bus: Bus;
-let runtime: ServiceRuntime;
-let reader: Consumer;
-let topics: ReturnType<typeof topicNames>;
-const results: ActuationResult[] = [];
+let actuator: RunningActuator;
 
 before(async () => {
   const url = await emulator.start();
   const tokenFile = join(mkdtempSync(join(tmpdir(), "kube-")), "token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
-  lease = await acquireInfra();
-  const prefix = uniqueName("linkerd");
-  topics = topicNames(prefix);
-  bus = createKafkaBus({ brokers: lease.kafkaBrokers, clientId: "linkerd-actuator-test" });
-  const env = { ...serviceEnv(lease, prefix), MESHLOOP_LOG_LEVEL: "warn", MESHLOOP_CREATE_TOPICS: "true", MESHLOOP_KUBE_API_URL: url, MESHLOOP_KUBE_TOKEN_FILE: tokenFile };
-  const config = loadConfig(linkerdActuatorConfig, { env });
-  runtime = await createServiceRuntime({ name: "actuator-linkerd", config, create: (context) => createLinkerdActuatorService(context) });
-  await runtime.start();
-  reader = bus.consumer({
-    groupId: uniqueName("reader"),
-    topics: [topics.actuations],
-    fromBeginning: true,
-    handler: async (batch) => {
-      for (const record of batch.records) results.push(fromCloudEventMessage(record, "dev.meshloop.actuation.v1").data);
-    },
+  actuator = await startActuator({
+    name: "actuator-linkerd",
+    config: linkerdActuatorConfig,
+    create: (context) => createLinkerdActuatorService(context),
+    env: { MESHLOOP_KUBE_API_URL: url, MESHLOOP_KUBE_TOKEN_FILE: tokenFile },
   });
-  await reader.start();
 });
 after(async () => {
-  await reader?.stop();
-  await runtime?.stop();
-  await bus?.close();
-  await lease?.release();
+  await actuator?.stop();
   await emulator.stop();
 });
 
-async function publish(d: Decision): Promise<ActuationResult> {
-  const producer = bus.producer();
-  await producer.send(topics.decisions, [toCloudEventMessage({ type: "dev.meshloop.decision.v1", id: d.decisionId, source: "/test", data: d })]);
-  await producer.close();
-  await eventually(() => results.some((r) => r.generation === d.generation), `the result of ${d.decisionId}`, 60_000);
-  return results.find((r) => r.generation === d.generation)!;
-}
-
+const publish = (d: Parameters<RunningActuator["publish"]>[0]) => actuator.publish(d);
 const route = () => stored<StoredRoute>(emulator, HTTP_ROUTE, "HTTPRoute", target.namespace, "checkout-meshloop");
 
 test("a decision is applied through the API: the HTTPRoute and annotations are in the cluster; the same state again is unchanged; an older generation is stale", async () => {
@@ -91,7 +59,7 @@ test("a decision is applied through the API: the HTTPRoute and annotations are i
 });
 
 test("/readyz includes the API server, and says so when it is gone", async () => {
-  const { port } = runtime.ops.address();
+  const { port } = actuator.runtime.ops.address();
   const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
   assert.equal(ready.status, 200, await ready.text());
   await emulator.stop();
