@@ -1,4 +1,6 @@
-// Part of `./meshloop test` (also alone: `pnpm --filter @meshloop/chaos test:storage`). Two stalls it found after the
+// On demand (`pnpm --filter @meshloop/chaos test:storage`): it passed 2 of 3 runs; in a clean-clone CI run, beside the
+// e2e suite on the same 2 cores, the loop recovered but the rollback did not come within its bound, so it is not a
+// gate yet. Two stalls it found after the
 // broker came back are fixed: the ingest's idempotent producer refused for good with OUT_OF_ORDER_SEQUENCE_NUMBER
 // (kafkajs rolls back the sequence numbers of a request the broker had partly appended; @meshloop/bus's
 // KafkaProducer now starts over with a new producer id), and an aggregator stage that stayed idle after one failed
