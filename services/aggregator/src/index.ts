@@ -48,7 +48,7 @@ export type { PeerAttributes, SpanResponse, VirtualPeer } from "./spans/classify
 export { attributeAdjustedCount, thresholdAdjustedCount, tracestateAdjustedCount } from "./spans/sampling.ts";
 export type { SamplingAttributes } from "./spans/sampling.ts";
 export { DedupFilter } from "./stage1/dedup.ts";
-export type { DedupOptions, DedupSnapshot } from "./stage1/dedup.ts";
+export type { DedupOptions, DedupPart, DedupSnapshot } from "./stage1/dedup.ts";
 export type { EdgeEvent, PairingCounts } from "./stage1/edges.ts";
 export type { SpanRecord, Stage1Counters, Stage1Output, Stage1Snapshot, Stage1Stats } from "./stage1/io.ts";
 export { Stage1Partition } from "./stage1/stage1.ts";

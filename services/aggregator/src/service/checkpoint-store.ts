@@ -12,6 +12,20 @@ import type { StateStore } from "@meshloop/store";
  * the partition cannot overwrite anything a newer owner relies on (Redis fencing, beside Kafka's transactional-id
  * fencing of the outputs).
  */
+const CHECKPOINT_FORMAT = 2;
+
+/** What a checkpoint key holds: the processor's state and the store keys of the parts it refers to. */
+interface CheckpointRecord {
+  format: typeof CHECKPOINT_FORMAT;
+  state: string;
+  parts: Record<string, string>;
+}
+
+export interface StoredCheckpoint {
+  readonly state: string;
+  readonly parts: ReadonlyMap<string, string>;
+}
+
 export class CheckpointStore {
   readonly #store: StateStore;
   readonly #prefix: string;
@@ -29,20 +43,46 @@ export class CheckpointStore {
     return epoch;
   }
 
-  load(partition: number, checkpointId: string): Promise<string | null> {
-    return this.#store.get(this.#key(partition, `state:${checkpointId}`));
+  /**
+   * The checkpoint's state and the parts it refers to, or null when any of it is gone (a wiped store). A checkpoint
+   * saved before parts existed is a bare state string.
+   */
+  async load(partition: number, checkpointId: string): Promise<StoredCheckpoint | null> {
+    const raw = await this.#store.get(this.#key(partition, `state:${checkpointId}`));
+    if (raw === null) return null;
+    const record = JSON.parse(raw) as Partial<CheckpointRecord>;
+    if (record.format !== CHECKPOINT_FORMAT || typeof record.state !== "string") return { state: raw, parts: new Map() };
+    const parts = new Map<string, string>();
+    for (const [id, key] of Object.entries(record.parts ?? {})) {
+      const content = await this.#store.get(key);
+      if (content === null) return null;
+      parts.set(id, content);
+    }
+    return { state: record.state, parts };
   }
 
   /** Throws FencedError when a newer owner has claimed the partition. */
-  save(partition: number, epoch: number, checkpointId: string, state: string): Promise<void> {
-    return this.#store.fencedSet(this.#key(partition, "fence"), epoch, this.#key(partition, `state:${checkpointId}`), state);
+  save(partition: number, epoch: number, checkpointId: string, checkpoint: { state: string; parts: ReadonlyMap<string, string> }): Promise<void> {
+    const record: CheckpointRecord = { format: CHECKPOINT_FORMAT, state: checkpoint.state, parts: Object.fromEntries(checkpoint.parts) };
+    return this.#store.fencedSet(this.#key(partition, "fence"), epoch, this.#key(partition, `state:${checkpointId}`), JSON.stringify(record));
   }
 
-  /** Deletes every checkpoint of the partition but `keep` (the committed one). */
-  async prune(partition: number, keep: string): Promise<void> {
-    const prefix = this.#key(partition, "state:");
+  /** Saves one part under a key of this owner's epoch (fenced like `save`); returns the key. */
+  async savePart(partition: number, epoch: number, partId: string, content: string): Promise<string> {
+    const key = this.#key(partition, `part:${epoch}:${partId}`);
+    await this.#store.fencedSet(this.#key(partition, "fence"), epoch, key, content);
+    return key;
+  }
+
+  /** Deletes every checkpoint of the partition but `keep` (the committed one), and every part it does not refer to. */
+  async prune(partition: number, keep: string, keepParts: ReadonlySet<string> = new Set()): Promise<void> {
+    // One scan over the partition's keys (the epoch and fence keys are left alone).
+    const states = this.#key(partition, "state:");
+    const parts = this.#key(partition, "part:");
     const stale: string[] = [];
-    for await (const key of this.#store.keys(prefix)) if (key !== `${prefix}${keep}`) stale.push(key);
+    for await (const key of this.#store.keys(this.#key(partition, ""))) {
+      if (key.startsWith(states) ? key !== `${states}${keep}` : key.startsWith(parts) && !keepParts.has(key)) stale.push(key);
+    }
     if (stale.length > 0) await this.#store.delete(...stale);
   }
 

@@ -4,4 +4,4 @@ export { aggregatorConfig, aggregatorSettings } from "./config.ts";
 export type { AggregatorConfig } from "./config.ts";
 export { CheckpointStore } from "./checkpoint-store.ts";
 export { TransactionalStage } from "./transactional-stage.ts";
-export type { PartitionProcessor, StageCounters, StageOutput, TransactionalStageOptions } from "./transactional-stage.ts";
+export type { PartitionProcessor, ProcessorSnapshot, StageCounters, StageOutput, TransactionalStageOptions } from "./transactional-stage.ts";

@@ -8,7 +8,21 @@ import { Stage1Partition } from "../stage1/stage1.ts";
 import type { Stage2Snapshot } from "../stage2/stage2.ts";
 import { Stage2Merger } from "../stage2/stage2.ts";
 import type { ServiceRegistry } from "./service-registry.ts";
-import type { PartitionProcessor, StageOutput } from "./transactional-stage.ts";
+import type { PartitionProcessor, ProcessorSnapshot, StageOutput } from "./transactional-stage.ts";
+
+/** A stage 1 snapshot whose dedup fingerprints are stored apart, named by `dedupParts` in generation order. */
+type CheckpointedStage1 = Stage1Snapshot & { dedupParts?: string[] };
+
+function withDedupParts(snapshot: CheckpointedStage1, parts: ReadonlyMap<string, string>): Stage1Snapshot {
+  const ids = snapshot.dedupParts;
+  if (ids === undefined) return snapshot;
+  const generations = snapshot.dedup.generations.map((generation, i) => {
+    const fingerprints = parts.get(ids[i] ?? "");
+    if (fingerprints === undefined) throw new ValidationError(`stage 1 checkpoint refers to dedup part ${ids[i] ?? i} that was not stored`);
+    return { startMs: generation.startMs, fingerprints };
+  });
+  return { ...snapshot, dedup: { ...snapshot.dedup, generations } };
+}
 
 /** Stage 1 on one spans partition: records in, partials and progress marks (keyed by service) out. */
 export class Stage1Processor implements PartitionProcessor {
@@ -26,8 +40,8 @@ export class Stage1Processor implements PartitionProcessor {
     return {
       create: (partition: number, partitionCount: number) =>
         new Stage1Processor(new Stage1Partition({ ...options, partition, partitionCount }), partialsTopic, registry),
-      restore: (partition: number, snapshot: string) => {
-        const parsed = JSON.parse(snapshot) as Stage1Snapshot;
+      restore: (partition: number, state: string, parts: ReadonlyMap<string, string>) => {
+        const parsed = withDedupParts(JSON.parse(state) as CheckpointedStage1, parts);
         return new Stage1Processor(
           Stage1Partition.restore({ ...options, partition, partitionCount: parsed.partitionCount }, parsed),
           partialsTopic,
@@ -52,8 +66,11 @@ export class Stage1Processor implements PartitionProcessor {
     return this.#outputs(this.state.tick(nowMs));
   }
 
-  snapshot(): string {
-    return JSON.stringify(this.state.snapshot());
+  /** The dedup filter's generations go apart as parts: a sealed one is stored once, not at every checkpoint. */
+  snapshot(): ProcessorSnapshot {
+    const parts = this.state.dedupParts();
+    const state: CheckpointedStage1 = { ...this.state.snapshot({ dedupData: false }), dedupParts: parts.map((part) => part.id) };
+    return { state: JSON.stringify(state), parts };
   }
 
   #outputs(out: Stage1Output): StageOutput[] {
@@ -87,8 +104,8 @@ export class Stage2Processor implements PartitionProcessor {
   static create(options: Stage2OptionsInput, aggregatesTopic: string, onAggregate: (aggregate: WindowAggregate) => void = () => undefined) {
     return {
       create: () => new Stage2Processor(new Stage2Merger(options), aggregatesTopic, onAggregate),
-      restore: (_partition: number, snapshot: string) =>
-        new Stage2Processor(Stage2Merger.restore(options, JSON.parse(snapshot) as Stage2Snapshot), aggregatesTopic, onAggregate),
+      restore: (_partition: number, state: string) =>
+        new Stage2Processor(Stage2Merger.restore(options, JSON.parse(state) as Stage2Snapshot), aggregatesTopic, onAggregate),
     };
   }
 
@@ -110,8 +127,8 @@ export class Stage2Processor implements PartitionProcessor {
     return this.#outputs(this.state.tick(nowMs));
   }
 
-  snapshot(): string {
-    return JSON.stringify(this.state.snapshot());
+  snapshot(): ProcessorSnapshot {
+    return { state: JSON.stringify(this.state.snapshot()), parts: [] };
   }
 
   #outputs(aggregates: WindowAggregate[]): StageOutput[] {

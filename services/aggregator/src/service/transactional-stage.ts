@@ -10,13 +10,23 @@ export interface StageOutput {
   readonly record: OutgoingRecord;
 }
 
+/**
+ * A processor's state for a checkpoint: `state` refers to `parts` by id. A part's content never changes under the
+ * same id (for one processor instance), so the stage stores each part once and later checkpoints only refer to it:
+ * large state that changes slowly (the dedup filter's sealed generations) is not written again every time.
+ */
+export interface ProcessorSnapshot {
+  readonly state: string;
+  readonly parts: ReadonlyArray<{ readonly id: string; encode(): string }>;
+}
+
 /** The pure state of one input partition, as a stage runs it. */
 export interface PartitionProcessor {
   /** Throws ValidationError for a record that can never be processed; the stage counts and skips it. */
   fold(record: ConsumedRecord, partitionCount: number): StageOutput[];
   /** Advances event time on a caught-up, idle partition. */
   tick(nowMs: number): StageOutput[];
-  snapshot(): string;
+  snapshot(): ProcessorSnapshot;
 }
 
 export interface StageCounters {
@@ -32,7 +42,8 @@ export interface TransactionalStageOptions {
   store: StateStore;
   inputTopic: string;
   create(partition: number, partitionCount: number): PartitionProcessor;
-  restore(partition: number, snapshot: string): PartitionProcessor;
+  /** `parts` maps each part id the snapshot's state refers to to its content. */
+  restore(partition: number, state: string, parts: ReadonlyMap<string, string>): PartitionProcessor;
   /** How often a partition's outputs, offset and state are committed together (the end-to-end latency floor). */
   checkpointIntervalMs: number;
   /** How often caught-up idle partitions are ticked. */
@@ -54,6 +65,8 @@ interface Unit {
   caughtUp: boolean;
   lastCheckpointAt: number;
   sequence: number;
+  /** Snapshot parts saved by this owner: part id -> store key. */
+  savedParts: Map<string, string>;
   /** Serialises folds, ticks and checkpoints of the partition. */
   chain: Promise<void>;
 }
@@ -166,8 +179,8 @@ export class TransactionalStage {
     const committed = (await bus.committedOffsets(this.groupId, inputTopic)).find((entry) => entry.partition === partition);
     let processor: PartitionProcessor | null = null;
     if (committed?.metadata !== undefined) {
-      const snapshot = await this.#checkpoints.load(partition, committed.metadata);
-      if (snapshot !== null) processor = this.#options.restore(partition, snapshot);
+      const checkpoint = await this.#checkpoints.load(partition, committed.metadata);
+      if (checkpoint !== null) processor = this.#options.restore(partition, checkpoint.state, checkpoint.parts);
     }
     if (processor === null) {
       if (committed !== undefined) {
@@ -188,6 +201,7 @@ export class TransactionalStage {
       caughtUp: false,
       lastCheckpointAt: this.#now(),
       sequence: 0,
+      savedParts: new Map(),
       chain: Promise.resolve(),
     };
   }
@@ -314,7 +328,7 @@ export class TransactionalStage {
     const outputs = unit.pending;
     const checkpointId = `${unit.epoch}.${++unit.sequence}`;
     const { inputTopic } = this.#options;
-    if (unit.nextOffset !== null) await this.#checkpoints.save(unit.partition, unit.epoch, checkpointId, unit.processor.snapshot());
+    const partKeys = unit.nextOffset !== null ? await this.#saveState(unit, checkpointId) : null;
     await unit.producer.transaction(async (tx) => {
       const byTopic = new Map<string, OutgoingRecord[]>();
       for (const { topic, record } of outputs) {
@@ -329,6 +343,25 @@ export class TransactionalStage {
     });
     unit.pending = [];
     this.#options.counters.onCheckpoint(unit.partition, outputs.length, performance.now() - started);
-    if (unit.nextOffset !== null) await this.#checkpoints.prune(unit.partition, checkpointId);
+    if (partKeys !== null) {
+      await this.#checkpoints.prune(unit.partition, checkpointId, new Set(partKeys.values()));
+      for (const id of unit.savedParts.keys()) if (!partKeys.has(id)) unit.savedParts.delete(id);
+    }
+  }
+
+  /** Saves the parts this owner has not saved yet, then the state naming them; returns part id -> key. */
+  async #saveState(unit: Unit, checkpointId: string): Promise<Map<string, string>> {
+    const snapshot = unit.processor.snapshot();
+    const partKeys = new Map<string, string>();
+    for (const part of snapshot.parts) {
+      let key = unit.savedParts.get(part.id);
+      if (key === undefined) {
+        key = await this.#checkpoints.savePart(unit.partition, unit.epoch, part.id, part.encode());
+        unit.savedParts.set(part.id, key);
+      }
+      partKeys.set(part.id, key);
+    }
+    await this.#checkpoints.save(unit.partition, unit.epoch, checkpointId, { state: snapshot.state, parts: partKeys });
+    return partKeys;
   }
 }

@@ -12,6 +12,9 @@
 
 // Bins added beyond what an insertion needs when the window grows, so that growth does not copy on every new bin.
 const GROWTH_SLACK = 16;
+// Growth at least doubles the array (up to maxBins), so a sketch filling from one bin to a few hundred reallocates a
+// handful of times rather than once per 16 new bins; maxBins still bounds the memory.
+const GROWTH_FACTOR = 2;
 const EMPTY = new Float64Array(0);
 
 export class CollapsingLowestDenseStore {
@@ -105,7 +108,7 @@ export class CollapsingLowestDenseStore {
   private reserve(lo: number, hi: number): void {
     const length = this.counts.length;
     if (lo >= this.offset && hi < this.offset + length) return;
-    const capacity = Math.min(this.maxBins, hi - lo + 1 + GROWTH_SLACK);
+    const capacity = Math.min(this.maxBins, Math.max(hi - lo + 1 + GROWTH_SLACK, length * GROWTH_FACTOR));
     // Slack goes on the side the window grows towards.
     const offset = hi >= this.offset + length ? lo : hi - capacity + 1;
     const next = new Float64Array(capacity);

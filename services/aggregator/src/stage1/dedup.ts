@@ -19,8 +19,19 @@ export interface DedupOptions {
 }
 
 export interface DedupSnapshot {
+  /** `fingerprints` is base64; empty in a snapshot taken without data (see `parts()`). */
   readonly generations: Array<{ startMs: number; fingerprints: string }>;
   readonly earlyRotations: number;
+}
+
+/**
+ * One generation's fingerprints, for checkpoints that store generations apart from the rest of the state. A
+ * generation only ever gains fingerprints, so its serial and size name its content within this filter's lifetime:
+ * a checkpoint stores an unchanged generation once instead of on every save.
+ */
+export interface DedupPart {
+  readonly id: string;
+  encode(): string;
 }
 
 const MAX_LOAD = 0.7;
@@ -28,13 +39,16 @@ const INITIAL_SLOTS = 1024;
 
 class Generation {
   readonly startMs: number;
+  /** Creation order within one filter instance (two generations may share a start time after early rotations). */
+  readonly serial: number;
   /** Pairs of words (hi, lo) per slot; (0, 0) is empty. */
   table: Uint32Array;
   mask: number;
   size = 0;
 
-  constructor(startMs: number, slots: number) {
+  constructor(startMs: number, slots: number, serial: number) {
     this.startMs = startMs;
+    this.serial = serial;
     this.table = new Uint32Array(slots * 2);
     this.mask = slots - 1;
   }
@@ -91,6 +105,7 @@ export class DedupFilter {
   private readonly generations: Generation[] = [];
   private readonly perGeneration: number;
   private readonly maxSlots: number;
+  private serials = 0;
   /** Generations started because the previous one was full rather than because its time was up. */
   earlyRotations = 0;
 
@@ -151,7 +166,7 @@ export class DedupFilter {
   }
 
   private rotate(startMs: number): Generation {
-    const g = new Generation(startMs, INITIAL_SLOTS);
+    const g = new Generation(startMs, INITIAL_SLOTS, this.serials++);
     this.generations.push(g);
     // Beyond the horizon, or beyond the count that bounds memory.
     while (
@@ -163,14 +178,17 @@ export class DedupFilter {
     return g;
   }
 
-  snapshot(): DedupSnapshot {
+  /** With `data: false` the fingerprints are left out, for a checkpoint that stores `parts()` apart. */
+  snapshot({ data = true }: { data?: boolean } = {}): DedupSnapshot {
     return {
-      generations: this.generations.map((g) => ({
-        startMs: g.startMs,
-        fingerprints: Buffer.from(g.fingerprints().buffer).toString("base64"),
-      })),
+      generations: this.generations.map((g) => ({ startMs: g.startMs, fingerprints: data ? encodeGeneration(g) : "" })),
       earlyRotations: this.earlyRotations,
     };
+  }
+
+  /** The generations' fingerprints, in the order of `snapshot().generations`. */
+  parts(): DedupPart[] {
+    return this.generations.map((g) => ({ id: `dedup.${g.serial}.${g.size}`, encode: () => encodeGeneration(g) }));
   }
 
   static restore(options: DedupOptions, snapshot: DedupSnapshot): DedupFilter {
@@ -178,7 +196,7 @@ export class DedupFilter {
     for (const { startMs, fingerprints } of snapshot.generations) {
       // A copy: base64 decoding may hand out a pooled, unaligned view.
       const words = new Uint32Array(new Uint8Array(Buffer.from(fingerprints, "base64")).buffer);
-      const g = new Generation(startMs, INITIAL_SLOTS);
+      const g = new Generation(startMs, INITIAL_SLOTS, filter.serials++);
       filter.generations.push(g);
       for (let i = 0; i < words.length; i += 2) {
         if (g.size + 1 > g.slots * MAX_LOAD) g.grow();
@@ -188,6 +206,10 @@ export class DedupFilter {
     filter.earlyRotations = snapshot.earlyRotations;
     return filter;
   }
+}
+
+function encodeGeneration(g: Generation): string {
+  return Buffer.from(g.fingerprints().buffer).toString("base64");
 }
 
 /** MurmurHash3's 32-bit finaliser. */

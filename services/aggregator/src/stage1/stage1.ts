@@ -6,6 +6,7 @@ import { parseOptions, stage1OptionsSchema } from "../options.ts";
 import { EdgeKeyCache } from "../series/series-set.ts";
 import type { SpanFacts } from "../spans/span-reader.ts";
 import { SpanReader } from "../spans/span-reader.ts";
+import type { DedupPart } from "./dedup.ts";
 import { DedupFilter } from "./dedup.ts";
 import type { EdgeEvent } from "./edges.ts";
 import { PairingStore } from "./edges.ts";
@@ -288,7 +289,11 @@ export class Stage1Partition {
     this.routes.expire(nowMs);
   }
 
-  snapshot(): Stage1Snapshot {
+  /**
+   * The whole state. With `dedupData: false` the dedup filter's fingerprints are left out: a checkpoint then stores
+   * `dedupParts()` apart, each only once, and puts them back before `restore`.
+   */
+  snapshot({ dedupData = true }: { dedupData?: boolean } = {}): Stage1Snapshot {
     return {
       version: 1,
       partition: this.partition,
@@ -301,9 +306,14 @@ export class Stage1Partition {
       windows: this.windows.snapshot(),
       routes: this.routes.snapshot(),
       pairing: this.pairing.snapshot(),
-      dedup: this.dedup.snapshot(),
+      dedup: this.dedup.snapshot({ data: dedupData }),
       counters: { ...this.counters },
     };
+  }
+
+  /** The dedup filter's generations, in the order of the snapshot's `dedup.generations`. */
+  dedupParts(): DedupPart[] {
+    return this.dedup.parts();
   }
 
   /** A partition state from a snapshot (as parsed back from JSON); the options must match the snapshot's. */
