@@ -112,7 +112,13 @@ export function createAggregatorService(
       },
     },
   });
-  context.ops.addReadinessCheck("aggregator", () => connections.check());
+  context.ops.addReadinessCheck("aggregator", async () => {
+    await connections.check();
+    for (const [role, stage] of stages) {
+      if (started && !stage.consuming) throw new Error(`${role} is rejoining its consumer group after a failed checkpoint`);
+    }
+  });
+  let started = false;
   return {
     name: "aggregator",
     stages,
@@ -122,6 +128,7 @@ export function createAggregatorService(
       await gauges?.start();
       if (stages.has("stage2")) graph.start();
       if (stages.has("stage1")) registry.start();
+      started = true;
       logger.info({ roles: [...stages.keys()], window: config.MESHLOOP_AGGREGATOR_WINDOW }, "aggregator started");
     },
     async stop() {

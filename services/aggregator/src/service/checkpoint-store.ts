@@ -14,6 +14,12 @@ import type { StateStore } from "@meshloop/store";
  */
 const CHECKPOINT_FORMAT = 2;
 
+/** The owner epoch a checkpoint id or part key starts with; Infinity (never pruned) for anything else. */
+function epochOf(rest: string, separator: string): number {
+  const epoch = Number(rest.slice(0, rest.indexOf(separator)));
+  return Number.isInteger(epoch) && epoch > 0 ? epoch : Number.POSITIVE_INFINITY;
+}
+
 /** What a checkpoint key holds: the processor's state and the store keys of the parts it refers to. */
 interface CheckpointRecord {
   format: typeof CHECKPOINT_FORMAT;
@@ -74,14 +80,24 @@ export class CheckpointStore {
     return key;
   }
 
-  /** Deletes every checkpoint of the partition but `keep` (the committed one), and every part it does not refer to. */
-  async prune(partition: number, keep: string, keepParts: ReadonlySet<string> = new Set()): Promise<void> {
+  /**
+   * Deletes the checkpoints of the partition but `keep` (the committed one), and the parts it does not refer to, of
+   * this owner's epoch and older ones only. An owner replaced right after its last commit may still be pruning when
+   * the next owner saves its first checkpoint: keys of a newer epoch are never its to delete.
+   */
+  async prune(partition: number, epoch: number, keep: string, keepParts: ReadonlySet<string> = new Set()): Promise<void> {
     // One scan over the partition's keys (the epoch and fence keys are left alone).
     const states = this.#key(partition, "state:");
     const parts = this.#key(partition, "part:");
     const stale: string[] = [];
     for await (const key of this.#store.keys(this.#key(partition, ""))) {
-      if (key.startsWith(states) ? key !== `${states}${keep}` : key.startsWith(parts) && !keepParts.has(key)) stale.push(key);
+      if (key.startsWith(states)) {
+        // Checkpoint ids are `<epoch>.<sequence>`.
+        if (key !== `${states}${keep}` && epochOf(key.slice(states.length), ".") <= epoch) stale.push(key);
+      } else if (key.startsWith(parts)) {
+        // Part keys are `part:<epoch>:<id>`.
+        if (!keepParts.has(key) && epochOf(key.slice(parts.length), ":") <= epoch) stale.push(key);
+      }
     }
     if (stale.length > 0) await this.#store.delete(...stale);
   }

@@ -2,7 +2,11 @@ import type { Bus, ConsumedBatch, ConsumedRecord, Consumer, OutgoingRecord, Topi
 import { ValidationError, withRetry } from "@meshloop/errors";
 import type { Logger } from "@meshloop/runtime";
 import type { StateStore } from "@meshloop/store";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CheckpointStore } from "./checkpoint-store.ts";
+
+const REJOIN_FIRST_DELAY_MS = 500;
+const REJOIN_MAX_DELAY_MS = 10_000;
 
 /** An output record and the topic it goes to. */
 export interface StageOutput {
@@ -224,13 +228,28 @@ export class TransactionalStage {
     this.#restarting = (async () => {
       this.#options.logger.warn({ err: error }, "checkpoint failed; rejoining the group from the committed checkpoints");
       await this.#consumer?.stop().catch(() => undefined);
+      this.#consumer = null;
       await Promise.allSettled([...this.#units.keys()].map((partition) => this.#release(partition)));
-      if (this.#stopped) return;
-      this.#consumer = this.#newConsumer();
-      await this.#consumer.start();
-    })()
-      .catch((restartError: unknown) => this.#options.logger.error({ err: restartError }, "rejoining failed"))
-      .finally(() => { this.#restarting = null; });
+      // The broker may be away for longer than one connect's retries: keep trying (a stage without a consumer
+      // would otherwise stay idle for good while the process looks alive), until it rejoins or is stopped.
+      for (let attempt = 0; !this.#stopped; attempt++) {
+        const consumer = this.#newConsumer();
+        try {
+          await consumer.start();
+          this.#consumer = consumer;
+          return;
+        } catch (rejoinError) {
+          await consumer.stop().catch(() => undefined);
+          this.#options.logger.error({ err: rejoinError, attempt }, "rejoining failed; trying again");
+          await sleep(Math.min(REJOIN_MAX_DELAY_MS, REJOIN_FIRST_DELAY_MS * 2 ** attempt));
+        }
+      }
+    })().finally(() => { this.#restarting = null; });
+  }
+
+  /** False while the stage has no consumer (rejoining after a failed checkpoint): /readyz says so. */
+  get consuming(): boolean {
+    return this.#consumer !== null && this.#restarting === null;
   }
 
   async #onBatch(batch: ConsumedBatch): Promise<void> {
@@ -344,7 +363,7 @@ export class TransactionalStage {
     unit.pending = [];
     this.#options.counters.onCheckpoint(unit.partition, outputs.length, performance.now() - started);
     if (partKeys !== null) {
-      await this.#checkpoints.prune(unit.partition, checkpointId, new Set(partKeys.values()));
+      await this.#checkpoints.prune(unit.partition, unit.epoch, checkpointId, new Set(partKeys.values()));
       for (const id of unit.savedParts.keys()) if (!partKeys.has(id)) unit.savedParts.delete(id);
     }
   }

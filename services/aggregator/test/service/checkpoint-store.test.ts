@@ -27,10 +27,28 @@ describe("CheckpointStore", () => {
     assert.equal(loaded?.state, "s2");
     assert.deepEqual([...(loaded?.parts ?? [])], [["a", "AAA"], ["c", "CCC"]]);
 
-    await checkpoints.prune(0, "1.2", new Set([a, c]));
+    await checkpoints.prune(0, epoch, "1.2", new Set([a, c]));
     assert.deepEqual(await keysOf(store, "stage:topic:0:part:"), [a, c].sort());
     assert.deepEqual(await keysOf(store, "stage:topic:0:state:"), ["stage:topic:0:state:1.2"]);
     assert.equal(await checkpoints.load(0, "1.1"), null);
+  });
+
+  test("an owner replaced after its last commit cannot prune what the next owner saved", async () => {
+    const store = createMemoryStore();
+    const checkpoints = new CheckpointStore(store, "stage:topic");
+    const old = await checkpoints.claim(0);
+    const a = await checkpoints.savePart(0, old, "a", "AAA");
+    await checkpoints.save(0, old, `${old}.1`, { state: "s1", parts: new Map([["a", a]]) });
+    const next = await checkpoints.claim(0);
+    const b = await checkpoints.savePart(0, next, "b", "BBB");
+    await checkpoints.save(0, next, `${next}.1`, { state: "s2", parts: new Map([["b", b]]) });
+    // The old owner's prune after its (last) commit runs late.
+    await checkpoints.prune(0, old, `${old}.1`, new Set([a]));
+    assert.equal((await checkpoints.load(0, `${next}.1`))?.state, "s2", "the new owner's checkpoint and part survive");
+    // The new owner's prune after its first commit removes what the old one left.
+    await checkpoints.prune(0, next, `${next}.1`, new Set([b]));
+    assert.equal(await checkpoints.load(0, `${old}.1`), null);
+    assert.deepEqual(await keysOf(store, "stage:topic:0:part:"), [b]);
   });
 
   test("a checkpoint whose part is gone does not load (a wiped or half-wiped store), rather than load wrong state", async () => {
