@@ -36,6 +36,7 @@ export function actuatorService(context: ServiceContext<CommonConfig & Connectio
     decisionsTopic: connections.topics.decisions,
     actuationsTopic: connections.topics.actuations,
     groupId: `${prefix}meshloop-${options.name}`,
+    sessionTimeoutMs: config.MESHLOOP_ACTUATOR_SESSION_TIMEOUT,
     mode: config.MESHLOOP_ACTUATOR_MODE,
     retry: { attempts: config.MESHLOOP_ACTUATOR_RETRY_ATTEMPTS, initialDelayMs: config.MESHLOOP_ACTUATOR_RETRY_INITIAL_DELAY, maxDelayMs: config.MESHLOOP_ACTUATOR_RETRY_MAX_DELAY },
     logger: logger.child({ component: "actuator" }),

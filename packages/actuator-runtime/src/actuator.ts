@@ -86,6 +86,8 @@ export class Actuator {
       }
       if (decision.target.mesh !== mesh) continue;
       await this.#handle(decision);
+      // kafkajs heartbeats only when asked: a batch of slow applies must not outlive the session.
+      await batch.heartbeat();
     }
   }
 

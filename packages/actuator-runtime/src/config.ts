@@ -16,6 +16,9 @@ export const actuatorSettings = {
   MESHLOOP_ACTUATOR_RETRY_MAX_DELAY: envDurationMs({ min: "1ms", max: "10m" })
     .default(10_000)
     .describe("Largest delay between two tries."),
+  MESHLOOP_ACTUATOR_SESSION_TIMEOUT: envDurationMs({ min: "6s", max: "5m" })
+    .default(30_000)
+    .describe("Consumer-group session timeout: how long a restarted actuator waits for its dead predecessor's decisions. Keep it above one decision's longest apply, retries included."),
 };
 
 /**

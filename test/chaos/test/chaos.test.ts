@@ -3,7 +3,7 @@
 // that turns bad, while every service is SIGKILLed and restarted in turn, one aggregator is paused (SIGSTOP) past its
 // consumer session and resumed after its partitions moved, a second client sends malformed and oversized OTLP, and
 // one lab service (ledger) stamps its spans 30 s in the future.
-// Asserted: the bad canary is still rolled back, within 30 windows of its first step (v2's first traffic) and 90 of the
+// Asserted: the bad canary is still rolled back, within 30 windows of its first step applied (v2's first traffic) and 90 of the
 // fault's onset (the chaos holds up the canary's start, see the scenario); no decision is applied twice or out of
 // order; every bad request gets a 4xx and none a 5xx; nothing exits but what was killed; and every span an exporter
 // was told was accepted is counted in exactly one final aggregate (span-accounting.ts): after the load stops the run
@@ -109,7 +109,7 @@ test("a bad canary is rolled back while the loop's processes are killed, paused,
     log: (line) => lines.push(line),
     mode,
     during: chaos,
-    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s" },
+    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s", MESHLOOP_ACTUATOR_SESSION_TIMEOUT: "6s" },
     // Windows close after the lateness and the completeness timeout; skewed spans' windows that much later still.
     settle: { beyondMs: skewAheadMs + 3 * scenario.window, timeoutMs: 150_000 },
   });

@@ -56,6 +56,11 @@ const expectation = z.discriminatedUnion("kind", [
     after: z.string().default("start"),
     /** Instead of `after`: from the first decision for the service whose reason matches this (e.g. a canary step). */
     afterDecision: z.string().min(1).optional(),
+    /**
+     * With `afterDecision`: count from that decision's window (`decided`) or from when its actuation came back applied
+     * (`applied`: when its traffic really began, however long the actuator took).
+     */
+    anchorAt: z.enum(["decided", "applied"]).default("decided"),
     withinWindows: z.int().min(1).optional(),
     /** The decision's actuation must come back `applied`. */
     applied: z.boolean().default(false),

@@ -44,7 +44,7 @@ function judgeOne(scenario: Scenario, record: RunRecord, e: Expectation, final: 
   switch (e.kind) {
     case "decision": {
       const anchor = anchorOf(record, e, forService);
-      const from = e.afterDecision === undefined ? e.after : `the decision matching "${e.afterDecision}"`;
+      const from = e.afterDecision === undefined ? e.after : `${e.anchorAt === "applied" ? "the actuation of " : ""}the decision matching "${e.afterDecision}"`;
       if (anchor === undefined) return { expectation: e, state: final ? "failed" : "pending", detail: `${from} never happened` };
       const deadline = e.withinWindows === undefined ? Number.POSITIVE_INFINITY : anchor + e.withinWindows * scenario.window;
       const candidates = forService.filter((d) => matches(d.decision, e) && d.decision.windowEndMs >= anchor);
@@ -92,7 +92,11 @@ function judgeOne(scenario: Scenario, record: RunRecord, e: Expectation, final: 
 function anchorOf(record: RunRecord, e: Extract<Expectation, { kind: "decision" }>, forService: readonly SeenDecision[]): number | undefined {
   if (e.afterDecision !== undefined) {
     const pattern = new RegExp(e.afterDecision, "i");
-    return forService.find((d) => pattern.test(d.decision.reason))?.decision.windowEndMs;
+    const found = forService.find((d) => pattern.test(d.decision.reason))?.decision;
+    if (found === undefined || e.anchorAt === "decided") return found?.windowEndMs;
+    // The lab's windows run on its own (wall) clock, so an actuation's wall time compares with window ends.
+    const act = applied(record, found);
+    return act === null ? undefined : Math.max(found.windowEndMs, Date.parse(act.appliedAt ?? act.observedAt));
   }
   return e.after === "start" ? record.startedAtMs : record.faults.find((f) => f.name === e.after)?.onsetMs;
 }

@@ -73,7 +73,7 @@ test("a rollback within the windows passes with its figures; too late fails; not
 });
 
 test("afterDecision anchors on the first decision whose reason matches, and waits while there is none", () => {
-  const anchored = { ...scenario, expect: [{ kind: "decision" as const, service: "payments", reason: "rolling back", after: "start", afterDecision: "starts at 20%", withinWindows: 3, applied: false }] };
+  const anchored = { ...scenario, expect: [{ kind: "decision" as const, service: "payments", reason: "rolling back", after: "start", afterDecision: "starts at 20%", anchorAt: "decided" as const, withinWindows: 3, applied: false }] };
   const step = decision(2, T0 + 4000, "v2's canary starts at 20%", { v1: 80, v2: 20 });
   const rollback = decision(3, T0 + 7000, "rolling back to v1", { v1: 100, v2: 0 });
   assert.equal(judge(anchored, record([rollback]), false)[0]!.state, "pending", "no anchor yet");
@@ -81,6 +81,21 @@ test("afterDecision anchors on the first decision whose reason matches, and wait
   const v = judge(anchored, record([step, rollback]), false)[0]!;
   assert.equal(v.state, "passed");
   assert.equal(v.figures?.windows, 3);
+});
+
+test("anchorAt applied counts from when the anchoring decision's actuation came back applied", () => {
+  const anchored = { ...scenario, expect: [{ kind: "decision" as const, service: "payments", reason: "rolling back", after: "start", afterDecision: "starts at 20%", anchorAt: "applied" as const, withinWindows: 3, applied: false }] };
+  const step = decision(2, T0 + 4000, "v2's canary starts at 20%", { v1: 80, v2: 20 });
+  const rollback = decision(3, T0 + 11_000, "rolling back to v1", { v1: 100, v2: 0 });
+  // record() stamps every actuation at T0 + 9 s: the step's traffic began then, 2 windows before the rollback.
+  assert.equal(judge(anchored, record([step, rollback], []), false)[0]!.state, "pending", "the step is not applied yet");
+  assert.match(judge(anchored, record([step, rollback], []), true)[0]!.detail, /the actuation of the decision matching "starts at 20%" never happened/);
+  const v = judge(anchored, record([step, rollback]), false)[0]!;
+  assert.equal(v.state, "passed");
+  assert.equal(v.figures?.windows, 2);
+  // Counted from the decision instead, the same rollback is 7 windows late.
+  const decided = { ...anchored, expect: [{ ...anchored.expect[0]!, anchorAt: "decided" as const }] };
+  assert.equal(judge(decided, record([step, rollback]), false)[0]!.state, "failed");
 });
 
 test("a forbidden decision fails at once; weights that flap fail the reversals bound", () => {
