@@ -118,7 +118,10 @@ export interface ConsumedBatch {
 }
 
 export type CommitMode =
-  /** Offsets are committed after the handler resolves: at-least-once. */
+  /**
+   * Offsets are committed after the handler resolves: at-least-once. The commit runs in the background (the next
+   * batch does not wait for it) and `stop` waits for it; a crash or a rebalance may redeliver the last batches.
+   */
   | "after-batch"
   /** The handler commits offsets itself through `Transaction.sendOffsets`; the consumer never commits. */
   | "transactional";
@@ -129,6 +132,16 @@ export interface ConsumerOptions {
   /** Where a group with no committed offset starts: the oldest record (true) or only new ones (false). */
   fromBeginning?: boolean;
   commit?: CommitMode;
+  /**
+   * Batches of this many partitions are handled at the same time (1 by default). One partition's batches are always
+   * handled one at a time, in offset order; a handler that shares state across partitions must allow for the overlap.
+   */
+  concurrency?: number;
+  /**
+   * In `after-batch` mode, offsets are committed at most this often, in milliseconds (0, the default: as soon as the
+   * previous commit is answered). A longer interval sends fewer requests; a crash redelivers more records.
+   */
+  commitIntervalMs?: number;
   /** Longest time a member may go without a heartbeat before the group gives its partitions away. */
   sessionTimeoutMs?: number;
   handler: (batch: ConsumedBatch) => Promise<void>;

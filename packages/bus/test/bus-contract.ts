@@ -129,6 +129,80 @@ export function busContract(name: string, setup: () => Promise<BusFixture>): voi
       await producer.close();
     });
 
+    test("offsets are committed while the member runs, not only when it stops", async () => {
+      const name = await topic(3);
+      const groupId = uniqueName("g");
+      const producer = fixture.bus.producer();
+      await producer.send(name, Array.from({ length: 12 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })));
+      const { consumer, received } = collect(fixture.bus, { groupId, topics: [name], fromBeginning: true });
+      await consumer.start();
+      await eventually(() => received.length === 12, "12 records");
+      await eventually(
+        async () => (await fixture.bus.committedOffsets(groupId, name)).reduce((sum, o) => sum + o.offset, 0) === 12,
+        "offsets of all 12 records committed",
+        30_000,
+      );
+      await producer.close();
+    });
+
+    test("with a long commit interval, stopping still commits everything handled", async () => {
+      const name = await topic(2);
+      const groupId = uniqueName("g");
+      const producer = fixture.bus.producer();
+      await producer.send(name, Array.from({ length: 10 }, (_, i) => ({ value: `r${i}`, partition: i % 2 })));
+      const { consumer, received } = collect(fixture.bus, { groupId, topics: [name], fromBeginning: true, commitIntervalMs: 600_000 });
+      await consumer.start();
+      await eventually(() => received.length === 10, "10 records");
+      await consumer.stop();
+      const committed = await fixture.bus.committedOffsets(groupId, name);
+      assert.equal(committed.reduce((sum, o) => sum + o.offset, 0), 10, "committed offsets cover all 10 records");
+      await producer.close();
+    });
+
+    for (const concurrency of [1, 3]) {
+      test(`concurrency ${concurrency}: up to ${concurrency} partitions at once, one batch of a partition at a time, in order`, async () => {
+        const name = await topic(3);
+        const producer = fixture.bus.producer();
+        const active = new Map<number, number>();
+        let activeNow = 0;
+        let mostAtOnce = 0;
+        let samePartitionOverlap = false;
+        const received: ConsumedRecord[] = [];
+        const { consumer } = collect(fixture.bus, {
+          groupId: uniqueName("g"),
+          topics: [name],
+          fromBeginning: true,
+          concurrency,
+          handler: async (batch) => {
+            const mine = (active.get(batch.partition) ?? 0) + 1;
+            active.set(batch.partition, mine);
+            if (mine > 1) samePartitionOverlap = true;
+            mostAtOnce = Math.max(mostAtOnce, ++activeNow);
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            received.push(...batch.records);
+            active.set(batch.partition, (active.get(batch.partition) ?? 1) - 1);
+            activeNow--;
+          },
+        });
+        // Records of every partition are there before the member's first fetch, and more come while it works.
+        await producer.send(name, Array.from({ length: 30 }, (_, i) => ({ value: String(i), partition: i % 3 })));
+        await consumer.start();
+        for (let round = 1; round <= 3; round++) {
+          await producer.send(name, Array.from({ length: 6 }, (_, i) => ({ value: String(30 * round + i), partition: i % 3 })));
+          await new Promise((resolve) => setTimeout(resolve, 40));
+        }
+        await eventually(() => received.length === 48, "48 records", 30_000);
+        assert.equal(samePartitionOverlap, false, "a partition's batches never overlap");
+        if (concurrency === 1) assert.equal(mostAtOnce, 1, "one batch at a time");
+        else assert.ok(mostAtOnce > 1 && mostAtOnce <= concurrency, `batches of different partitions overlapped (at most ${mostAtOnce} at once)`);
+        for (let p = 0; p < 3; p++) {
+          const values = received.filter((r) => r.partition === p).map((r) => Number(r.value!.toString()));
+          assert.deepEqual(values, [...values].sort((a, b) => a - b), `partition ${p} in order`);
+        }
+        await producer.close();
+      });
+    }
+
     test("a failing handler gets the same records again: nothing is skipped", async () => {
       const name = await topic(1);
       const producer = fixture.bus.producer();

@@ -95,6 +95,7 @@ export type { SplitObservation, SplitTestConfig, SplitTestState, SplitTestVerdic
 export {
   binValue,
   countAbove,
+  mergedQuantile,
   mergeSketches,
   mergeTwo,
   quantileIndex,
@@ -103,5 +104,5 @@ export {
 } from "./statistics/sketch.ts";
 export { initialGlobalState, initialTargetState } from "./target-state.ts";
 export type { GlobalState, TargetState } from "./target-state.ts";
-export { newerThan, versionTotals, windowViews } from "./windows.ts";
-export type { InstanceTotals, SeriesTotals, WindowView } from "./windows.ts";
+export { newerThan, totalLatency, versionTotals, windowViews } from "./windows.ts";
+export type { InstanceTotals, SeriesTotals, TotalLatency, WindowView } from "./windows.ts";

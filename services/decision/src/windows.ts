@@ -1,6 +1,6 @@
 import { emptySketch } from "@meshloop/contracts";
 import type { InstanceSeries, LatencySketch, WindowAggregate } from "@meshloop/contracts";
-import { mergeTwo } from "./statistics/sketch.ts";
+import { mergedQuantile, mergeTwo } from "./statistics/sketch.ts";
 
 /**
  * Whole windows as the controllers read them: the parts of one window merged, totals per version and per instance,
@@ -87,12 +87,13 @@ function viewOf(parts: WindowAggregate[]): WindowView {
     for (const r of part.resources) if (r.version !== null) seen.add(r.version);
   }
   const missingParts = first.part.count - parts.length;
-  const missingPartitions = [...new Set(parts.flatMap((p) => p.completeness.missingPartitions))].sort((a, b) => a - b);
+  // Only an incomplete window names its missing partitions: not built for the (usual) complete one.
+  const missingPartitions = (): number[] => [...new Set(parts.flatMap((p) => p.completeness.missingPartitions))].sort((a, b) => a - b);
   const incompleteReason =
     missingParts > 0
       ? `${missingParts} of ${first.part.count} parts of the window are missing`
       : parts.some((p) => !p.completeness.complete)
-        ? `the aggregator closed the window without spans partitions ${missingPartitions.join(", ") || "(unknown)"}`
+        ? `the aggregator closed the window without spans partitions ${missingPartitions().join(", ") || "(unknown)"}`
         : null;
   return {
     startMs: first.windowStartMs,
@@ -116,6 +117,37 @@ function addTo(versions: Map<string, SeriesTotals>, s: InstanceSeries): void {
   total.requests += s.counters.requests;
   total.errors += s.counters.errors;
   total.latency = mergeTwo(total.latency, s.counters.latency);
+}
+
+/** The latency of all versions of a window together, as the retries and backpressure controllers read it. */
+export interface TotalLatency {
+  readonly count: number;
+  readonly sum: number;
+  /** The median of the merged sketch, null when no version has latency data. */
+  readonly p50: number | null;
+}
+
+const totalLatencies = new WeakMap<WindowView, TotalLatency>();
+
+/**
+ * The versions' latencies of a window together (what merging their sketches in order gives), computed once per view
+ * and without building the merged sketch: two controllers read it, and only these three figures of it.
+ */
+export function totalLatency(view: WindowView): TotalLatency {
+  let total = totalLatencies.get(view);
+  if (total === undefined) {
+    const sketches = [...view.versions.values()].map((v) => v.latency);
+    let count = 0;
+    let sum = 0;
+    for (const sketch of sketches) {
+      if (sketch.count <= 0) continue;
+      count += sketch.count;
+      sum += sketch.sum;
+    }
+    total = { count, sum, p50: mergedQuantile(sketches, 0.5) };
+    totalLatencies.set(view, total);
+  }
+  return total;
 }
 
 /** A version's totals in a window; zeros when it served nothing. */

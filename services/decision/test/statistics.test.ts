@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { latencySketchSchema, sketchGamma } from "@meshloop/contracts";
+import type { LatencySketch } from "@meshloop/contracts";
 import {
   compareLatency,
   countAbove,
   DEFAULT_RATIO_GRID,
   exceedances,
+  mergedQuantile,
   mergeSketches,
   minCountFor,
   newSplitTest,
@@ -41,6 +43,36 @@ test("sketch quantiles are within the relative accuracy of the exact ones, and s
     assert.ok(Math.abs(estimate - exact) / exact <= 0.0101, `q=${q}: ${estimate} vs ${exact}`);
   }
   assert.equal(sketchQuantile(sketchOf([]), 0.5), null);
+});
+
+test("mergedQuantile is the merged sketch's quantile to the last bit, without merging", () => {
+  const random = rng(29);
+  // Sampling weights make counts fractional, so the order in which bins are added shows in the last bits.
+  const weighted = (sketch: LatencySketch, weight: number): LatencySketch => ({
+    ...sketch,
+    counts: sketch.counts.map((c) => c * weight),
+    zeroCount: sketch.zeroCount * weight,
+    count: sketch.count * weight,
+    sum: sketch.sum * weight,
+  });
+  let compared = 0;
+  for (let round = 0; round < 200; round++) {
+    const sketches = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
+      const size = random() < 0.2 ? 0 : Math.floor(random() * 400);
+      const values = lognormalLatencies(random, size, 5 + random() * 200, 0.2 + random());
+      // Some requests faster than the sketch resolves land in the zero bucket.
+      for (let i = 0; i < size / 20; i++) values.push(0);
+      return weighted(sketchOf(values), 1 + random() * 9.37);
+    });
+    for (const q of [0, 0.01, 0.5, 0.9, 0.99, 1]) {
+      assert.equal(mergedQuantile(sketches, q), sketchQuantile(mergeSketches(sketches), q), `round ${round}, q=${q}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, 1200);
+  assert.equal(mergedQuantile([], 0.5), null);
+  assert.equal(mergedQuantile([sketchOf([]), sketchOf([])], 0.5), null);
+  assert.throws(() => mergedQuantile([sketchOf([1, 2]), sketchOf([3], 0.02)], 0.5), /relative accuracy/);
 });
 
 test("counts above a bin boundary are exact", () => {

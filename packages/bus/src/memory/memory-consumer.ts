@@ -8,7 +8,10 @@ const maxBatchRecords = 500;
 const idleWaitMs = 250;
 const retryDelayMs = 100;
 
-/** A consumer group member over the in-memory broker, with the Kafka adapter's delivery guarantees. */
+/**
+ * A consumer group member over the in-memory broker, with the Kafka adapter's delivery guarantees: up to
+ * `concurrency` partitions' batches at once, never two of the same partition.
+ */
 export class MemoryConsumer implements Consumer, GroupMember {
   readonly topics: readonly string[];
   readonly #broker: MemoryBroker;
@@ -20,7 +23,8 @@ export class MemoryConsumer implements Consumer, GroupMember {
   #running = false;
   #paused = true;
   #loop: Promise<void> | null = null;
-  #inflight: Promise<void> = Promise.resolve();
+  /** Batches being handled, by "topic\0partition". */
+  readonly #inflight = new Map<string, Promise<void>>();
   #cursor = 0;
 
   constructor(broker: MemoryBroker, group: MemoryGroup, options: ConsumerOptions) {
@@ -53,7 +57,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
 
   async pause(): Promise<void> {
     this.#paused = true;
-    await this.#inflight;
+    await Promise.all(this.#inflight.values());
   }
 
   async assign(assignment: TopicPartitions[]): Promise<void> {
@@ -78,22 +82,28 @@ export class MemoryConsumer implements Consumer, GroupMember {
   }
 
   async #run(): Promise<void> {
+    const limit = Math.max(1, Math.floor(this.#options.concurrency ?? 1));
     while (this.#running) {
-      const work = this.#paused ? null : this.#nextBatch();
+      const work = this.#paused || this.#inflight.size >= limit ? null : this.#nextBatch();
       if (!work) {
-        await this.#broker.waitForRecords(idleWaitMs);
+        // A finished batch frees a lane (and its partition may hold more); with a lane free, new records count too.
+        const finished = [...this.#inflight.values()];
+        await Promise.race(this.#inflight.size >= limit ? finished : [this.#broker.waitForRecords(idleWaitMs), ...finished]);
         continue;
       }
-      this.#inflight = this.#process(work.topic, work.partition, work.from);
-      await this.#inflight;
+      const key = slot(work.topic, work.partition);
+      const handling = this.#process(work.topic, work.partition, work.from).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, handling);
     }
+    await Promise.all(this.#inflight.values());
   }
 
-  /** Picks the next assigned partition with records waiting, rotating so no partition starves. */
+  /** Picks the next assigned partition with records waiting and no batch in hand, rotating so none starves. */
   #nextBatch(): { topic: string; partition: number; from: number } | null {
     const slots = [...this.#positions.keys()];
     for (let i = 0; i < slots.length; i++) {
       const key = slots[(this.#cursor + i) % slots.length]!;
+      if (this.#inflight.has(key)) continue;
       const [topic, partitionText] = key.split("\u0000") as [string, string];
       const partition = Number(partitionText);
       const from = this.#positions.get(key)!;

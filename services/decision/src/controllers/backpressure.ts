@@ -3,8 +3,7 @@ import type { ControllerOutput, Proposal } from "../controller.ts";
 import { noAction } from "../controller.ts";
 import { duration, ms, stat } from "../format.ts";
 import type { BackpressurePolicy } from "../policy/schema.ts";
-import { mergeSketches, sketchQuantile } from "../statistics/sketch.ts";
-import { newerThan, windowViews } from "../windows.ts";
+import { newerThan, totalLatency, windowViews } from "../windows.ts";
 
 /**
  * Backpressure: adaptive connection and pending-request limits with Envoy's gradient rule on windows.
@@ -57,8 +56,8 @@ export function backpressureController(
     const series = [...view.versions.values()];
     const requests = series.reduce((a, v) => a + v.requests, 0);
     if (requests < policy.minRequests) continue;
-    const sketch = mergeSketches(series.map((v) => v.latency));
-    const p50 = sketchQuantile(sketch, 0.5);
+    const sketch = totalLatency(view);
+    const p50 = sketch.p50;
     if (p50 === null || sketch.count <= 0) continue;
     const window = { startMs: view.startMs, endMs: view.endMs };
     const inflight = (requests / ((view.endMs - view.startMs) / 1000)) * (sketch.sum / sketch.count / 1000);

@@ -3,8 +3,7 @@ import type { ControllerOutput, Proposal } from "../controller.ts";
 import { noAction } from "../controller.ts";
 import { ms, pct, stat } from "../format.ts";
 import type { RetriesPolicy } from "../policy/schema.ts";
-import { mergeSketches, sketchQuantile } from "../statistics/sketch.ts";
-import { newerThan, windowViews } from "../windows.ts";
+import { newerThan, totalLatency, windowViews } from "../windows.ts";
 
 /**
  * Adaptive retries. Retries are turned on for transient failures only (gateway errors, resets, connect failures,
@@ -56,7 +55,7 @@ export function retriesController(
     const seconds = (view.endMs - view.startMs) / 1000;
     const rps = requests / seconds;
     const errorRate = errors / requests;
-    const p50 = sketchQuantile(mergeSketches([...view.versions.values()].map((v) => v.latency)), 0.5) ?? 0;
+    const p50 = totalLatency(view).p50 ?? 0;
     const window = { startMs: view.startMs, endMs: view.endMs };
     const saturated =
       s.ewmaRps !== null && s.ewmaP50Ms !== null && rps > s.ewmaRps && p50 > s.ewmaP50Ms * (1 + policy.saturationLatencyIncrease);

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { connectionsConfig } from "@meshloop/connections";
+import { TOPICS } from "@meshloop/contracts";
 import { commonConfig, envBool, envDurationMs, envInt, envList } from "@meshloop/runtime";
 
 /** The decision service's own variables; `meshloop up` adds them to its schema too. */
@@ -22,6 +23,15 @@ export const decisionSettings = {
   MESHLOOP_DECISION_SESSION_TIMEOUT: envDurationMs({ min: "6s", max: "5m" })
     .default(10_000)
     .describe("Consumer-group session timeout: how long a silent instance keeps its targets."),
+  MESHLOOP_DECISION_CONCURRENT_PARTITIONS: envInt({ min: 1, max: 1_000 })
+    .default(TOPICS.aggregates.partitions)
+    .describe("Aggregate partitions handled at the same time, each in order; 1 makes a fetch's batches wait for one another."),
+  MESHLOOP_DECISION_PUBLISH_LINGER: envDurationMs({ min: "0ms", max: "1s" })
+    .default(0)
+    .describe("How long a decision waits for others to share its Kafka request; 0 sends at once (those made meanwhile go together next)."),
+  MESHLOOP_DECISION_COMMIT_INTERVAL: envDurationMs({ min: "0ms", max: "1m" })
+    .default(1_000)
+    .describe("Consumed offsets are committed at most this often (off the decision path); a crash redelivers up to this much input, decided again as replays."),
   MESHLOOP_DECISION_FROM_BEGINNING: envBool()
     .default(false)
     .describe("A new consumer group starts at the oldest aggregate instead of the newest (replays decide as the first run did)."),

@@ -90,7 +90,6 @@ export function createDecisionService(
       byTarget.set(key, entry);
     }
     if (byTarget.size === 0) return;
-    global = await states.loadGlobal(global);
     const deadTimeMs = deadTime.deadTimeMs();
     m.deadTime.set(deadTimeMs / 1000);
     for (const [key, { target, windows }] of byTarget) for (const w of windows) silent.seen(key, target, w.windowStartMs + w.windowMs, w.windowMs);
@@ -110,7 +109,9 @@ export function createDecisionService(
     }
     const maxDelay = config.MESHLOOP_DECISION_MAX_INPUT_DELAY;
     const untrustedReason = delay > maxDelay ? `aggregates arrive ${Math.round(delay / 1000)} s after their window, over the bound of ${maxDelay / 1000} s` : null;
-    const result = await writer.update(target, (state) => {
+    const result = await writer.update(target, (state, frozen) => {
+      // The freeze as read with this target; the rest of `global` is this instance's, updated synchronously below.
+      if (global.frozen !== frozen) global = { ...global, frozen };
       const evaluation = evaluateTarget(state, windows, policy, global, {
         deadTimeMs,
         globalMaxActionsPerMinute: config.MESHLOOP_DECISION_GLOBAL_MAX_ACTIONS_PER_MINUTE,
@@ -170,7 +171,10 @@ export function createDecisionService(
       if (!(await states.firstSight(command.commandId))) continue;
       m.commands.inc({ command: command.command });
       if (command.target === undefined) {
-        const outcome = applyControl(null, await states.loadGlobal(global), command);
+        const frozen = await states.loadFrozen();
+        // Applied to `global` as it is now (batches of other partitions change its budget meanwhile), not to a
+        // copy taken before the read.
+        const outcome = applyControl(null, { ...global, frozen }, command);
         global = outcome.global;
         await states.saveGlobal(global);
         if (outcome.notices.length > 0) await publish(outcome.notices.map(noticeMessage));
@@ -188,14 +192,18 @@ export function createDecisionService(
   }
 
   const consumers: Consumer[] = [
-    consumer(groups.aggregates, topics.aggregates, onAggregates),
+    // Aggregates of different partitions are different targets; what they share (the action budget, the silent
+    // targets, the dead-time meter) is changed synchronously, so their batches can overlap.
+    consumer(groups.aggregates, topics.aggregates, onAggregates, config.MESHLOOP_DECISION_CONCURRENT_PARTITIONS),
     consumer(groups.actuations, topics.actuations, onActuations),
     consumer(groups.control, topics.control, onControl),
   ];
-  function consumer(groupId: string, topic: string, handler: (batch: ConsumedBatch) => Promise<void>): Consumer {
+  function consumer(groupId: string, topic: string, handler: (batch: ConsumedBatch) => Promise<void>, concurrency = 1): Consumer {
     return connections.bus.consumer({
       groupId,
       topics: [topic],
+      concurrency,
+      commitIntervalMs: config.MESHLOOP_DECISION_COMMIT_INTERVAL,
       fromBeginning: config.MESHLOOP_DECISION_FROM_BEGINNING,
       sessionTimeoutMs: config.MESHLOOP_DECISION_SESSION_TIMEOUT,
       handler,
@@ -218,7 +226,7 @@ export function createDecisionService(
         m.storeWiped.inc();
         logger.warn("the state store lost the decision service's state (wiped or replaced): targets start again from their next windows, with generations from event time");
       }
-      producer = connections.bus.producer();
+      producer = connections.bus.producer({ lingerMs: config.MESHLOOP_DECISION_PUBLISH_LINGER });
       await producer.connect();
       for (const c of consumers) await c.start();
       logger.info({ policies: policies.policies.map((p) => p.name) }, "decision service started");

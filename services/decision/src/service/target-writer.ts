@@ -1,7 +1,7 @@
 import { targetKey, toCloudEventMessage } from "@meshloop/contracts";
 import type { Decision, PauseNotice, TargetRef } from "@meshloop/contracts";
 import { MeshloopError } from "@meshloop/errors";
-import type { TargetState } from "../target-state.ts";
+import type { GlobalState, TargetState } from "../target-state.ts";
 import type { OutboxMessage, TargetStates } from "./target-states.ts";
 
 const SOURCE = "/meshloop/decision";
@@ -40,6 +40,10 @@ function text(message: { key: string; value: Buffer; headers: Record<string, str
  * produced (an outbox), publish them, then clear the outbox. A crash after the write publishes them on the next
  * update of the target (the same messages, ids and content: at-least-once without a second version of a decision);
  * a crash before it leaves the old state, and the redelivered input computes the same result again.
+ *
+ * `update` resolves once the messages are published; the outbox is cleared after that without waiting for the
+ * store's answer. The clear is sent before anything that follows can read the target (one connection keeps the
+ * order), and if it is lost the next update publishes the same messages again, which at-least-once allows.
  */
 export class TargetWriter {
   readonly #states: TargetStates;
@@ -52,8 +56,11 @@ export class TargetWriter {
     this.#onConflict = onConflict;
   }
 
-  /** Runs `work` on the target's current state; null from `work` means nothing changes. */
-  async update(target: TargetRef, work: (state: TargetState) => TargetUpdate | null): Promise<TargetUpdate | null> {
+  /**
+   * Runs `work` on the target's current state and the global freeze read with it; null from `work` means nothing
+   * changes.
+   */
+  async update(target: TargetRef, work: (state: TargetState, frozen: GlobalState["frozen"]) => TargetUpdate | null): Promise<TargetUpdate | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let loaded = await this.#states.load(target);
       if (loaded.outbox.length > 0) {
@@ -62,7 +69,7 @@ export class TargetWriter {
         if (cleared === null) continue;
         loaded = cleared;
       }
-      const result = work(loaded.state);
+      const result = work(loaded.state, loaded.frozen);
       if (result === null) return null;
       const messages = [...(result.decision === null ? [] : [decisionMessage(result.decision)]), ...result.notices.map(noticeMessage)];
       const saved = await this.#states.save(loaded, result.state, messages);
@@ -72,8 +79,9 @@ export class TargetWriter {
       }
       if (messages.length > 0) {
         await this.#publish(messages);
-        // Losing this race is fine: whoever wrote since has published this outbox before its own work.
-        await this.#states.save(saved, result.state, []);
+        // Not awaited (see above). Losing this race is fine: whoever wrote since has published this outbox before
+        // its own work; a failure leaves the outbox to the next update.
+        this.#states.save(saved, result.state, []).catch(() => undefined);
       }
       return result;
     }

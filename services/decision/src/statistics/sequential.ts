@@ -94,7 +94,7 @@ export function updateSplitTest(state: SplitTestState, config: SplitTestConfig, 
     }
   }
   const logM = logMixture(logLr);
-  return {
+  const next: SplitTestState = {
     logLr,
     maxLogMixture: Math.max(state.maxLogMixture, logM),
     windows: state.windows + 1,
@@ -103,11 +103,19 @@ export function updateSplitTest(state: SplitTestState, config: SplitTestConfig, 
     baselineEvents: state.baselineEvents + eventsB,
     baselineTrials: state.baselineTrials + obs.baselineTrials,
   };
+  mixtures.set(next, logM);
+  return next;
 }
+
+/**
+ * log M of states made by updateSplitTest, which computed it already: the verdict that follows every update reads it
+ * instead of computing it again (states are never mutated, so the value stays right).
+ */
+const mixtures = new WeakMap<SplitTestState, number>();
 
 /** Whether the test rejects H0 at level alpha, with the figures that go into evidence. */
 export function splitTestVerdict(state: SplitTestState, alpha: number): SplitTestVerdict {
-  const logM = logMixture(state.logLr);
+  const logM = mixtures.get(state) ?? logMixture(state.logLr);
   const observedRatio =
     state.baselineEvents > 0 && state.canaryTrials > 0
       ? state.canaryEvents / state.canaryTrials / (state.baselineEvents / state.baselineTrials)
