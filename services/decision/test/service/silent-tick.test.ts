@@ -68,12 +68,14 @@ test("a silent target's canary advances and then times out on the watermark of t
   await bus.producer().send(topics.actuations, [toCloudEventMessage({ type: "dev.meshloop.actuation.v1", id: `${pin.decisionId}:a`, source: "/test", data: applied })]);
   const metrics = async () => (await fetch(`${runtime.ops.address().url}/metrics`)).text();
   await eventually(async () => /meshloop_decision_actuations_total\{status="applied"\} 1/.test(await metrics()), "the pin known as applied", 10_000);
-  // From now on only `other` speaks; checkout is silent.
-  for (let i = 2; i <= 7; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
+  // From now on only `other` speaks; checkout is silent. The cooldown is at least the measured dead time, which
+  // these aggregates (5 s behind the wall clock) make about 6 s, and the windows may come in one batch (one tick):
+  // enough of them that the tick's watermark is past the cooldown however the wall clock went.
+  for (let i = 2; i <= 12; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
   await eventually(() => decisions.length >= 2, "the first step, decided on a tick", 10_000);
   assert.match(decisions[1]!.reason, /starts at 5%/);
   assert.ok(decisions[1]!.windowEndMs > T0 + 2 * WINDOW, "at the watermark, not at checkout's last window");
-  for (let i = 8; i <= 40; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
+  for (let i = 13; i <= 45; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
   await eventually(() => decisions.length >= 3, "the rollback, decided on a tick", 10_000);
   assert.match(decisions[2]!.reason, /rolling back to v1/);
   assert.deepEqual(decisions[2]!.desiredState.weights, { v1: 100, v2: 0 });
