@@ -86,8 +86,9 @@ export class Actuator {
       }
       if (decision.target.mesh !== mesh) continue;
       await this.#handle(decision);
-      // kafkajs heartbeats only when asked: a batch of slow applies must not outlive the session.
-      await batch.heartbeat();
+      // kafkajs heartbeats only between batches unless asked: a batch of slow applies must not outlive the session.
+      // A heartbeat refused by a rebalance is kafkajs's to act on after the batch.
+      await batch.heartbeat().catch(() => undefined);
     }
   }
 

@@ -49,7 +49,7 @@ function soakScenario(): Scenario {
     const instance = `payments-v1-${k % PAYMENTS_INSTANCES}`;
     const name = `errors-${k + 1}`;
     faults.push({ name, at, for: FAULT_MS, scope: { service: "payments", instanceId: instance }, effect: { kind: "errors", rate: 0.6, status: 503 } });
-    expect.push({ kind: "decision", service: "payments", controller: "ejection", reason: `Ejecting ${instance}(?![0-9])`, after: name, withinWindows: 20, applied: true });
+    expect.push({ kind: "decision", service: "payments", controller: "ejection", reason: `Ejecting ${instance}(?![0-9])`, after: name, anchorAt: "decided", withinWindows: 20, applied: true });
   }
   return { ...base, duration: soakMs, load: { ...base.load, profile: { kind: "constant", rps } }, faults, expect };
 }

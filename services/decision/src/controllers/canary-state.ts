@@ -64,6 +64,11 @@ export interface CanaryState {
   readonly lastOutcome: CanaryOutcome | null;
   /** An operator's `canary-start` waiting for the next evaluation; version null = the newest one seen. */
   readonly requestedStart: { readonly version: string | null } | null;
+  /**
+   * Requests per version counted while no baseline is known (first sight, or the baseline stopped serving), until
+   * one version leads clearly (`learnBaseline`). Absent in states saved before it existed: read as none.
+   */
+  readonly learning?: Readonly<Record<string, number>> | null;
 }
 
 export const MAX_RETIRED = 20;

@@ -4,6 +4,7 @@ import { noAction } from "../controller.ts";
 import { duration, iso } from "../format.ts";
 import type { WindowView } from "../windows.ts";
 import { newerThan, versionTotals, windowViews } from "../windows.ts";
+import { learnBaseline } from "./baseline.ts";
 import { judgeWindow, withReferences } from "./canary-judgement.ts";
 import type { CanarySettings } from "./canary-judgement.ts";
 import { emptyStep, freshTests, reconcileLatencyTests, retire } from "./canary-state.ts";
@@ -103,15 +104,20 @@ function detect(state: CanaryState, view: WindowView, policy: CanarySettings, no
   let s = state;
   let note: string | null = null;
   if (s.baseline === null || versionTotals(view, s.baseline).requests <= 0) {
-    // The baseline is the version serving most; after a wiped state this rebuilds it from the traffic.
-    const serving = [...view.versions.entries()]
-      .filter(([, t]) => t.requests > 0)
-      .sort((a, b) => b[1].requests - a[1].requests || (a[0] < b[0] ? -1 : 1));
-    const top = serving[0]?.[0];
-    if (top === undefined) return { state: s, action: null, note: null };
-    const retired = s.baseline === null ? s.retired : retire(s.retired, s.baseline);
+    // The baseline is the version serving most, counted until it leads clearly; after a wiped state this rebuilds
+    // it from the traffic.
+    const learned = learnBaseline(s.learning, view);
+    const top = learned.baseline;
+    if (top === null) {
+      const counted = Object.entries(learned.tally).map(([v, n]) => `${v} ${n}`).join(", ");
+      return { state: { ...s, learning: learned.tally }, action: null, note: counted === "" ? null : `learning the baseline: requests so far ${counted}` };
+    }
+    const retired = s.baseline === null || s.baseline === top ? s.retired : retire(s.retired, s.baseline);
     note = s.baseline === null ? `${top} is the baseline` : `${s.baseline} serves nothing any more; ${top} is the baseline now`;
-    s = { ...s, baseline: top, retired };
+    s = { ...s, baseline: top, retired, learning: null };
+  } else if (s.learning != null) {
+    // The baseline serves again: what was counted meanwhile is not evidence for another.
+    s = { ...s, learning: null };
   }
   const baseline = s.baseline!;
   const requested = s.requestedStart;
