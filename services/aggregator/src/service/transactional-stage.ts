@@ -270,10 +270,6 @@ export class TransactionalStage {
       // Past transaction markers too (a batch of markers only comes with no records).
       if (unit.nextOffset === null || batch.lastOffset + 1 > unit.nextOffset) unit.nextOffset = batch.lastOffset + 1;
       unit.caughtUp = unit.nextOffset >= batch.highWatermark;
-      // kafkajs heartbeats only between batches unless asked: on a saturated machine a fold and a checkpoint can
-      // outlast the session, and a member dropped from the group moves every partition (throttled by kafkajs). A
-      // heartbeat refused by a rebalance is kafkajs's to act on after the batch; the fold stands either way.
-      await batch.heartbeat().catch(() => undefined);
       if (this.#now() - unit.lastCheckpointAt >= this.#options.checkpointIntervalMs) await this.#checkpointOrRestart(unit);
     });
   }
