@@ -178,8 +178,10 @@ test("generations: window end x 1000 + sequence, strictly increasing, and still 
   const policy = policyWith({ canary: { enabled: true } });
   const trace = simulate({ seed: 5, windows: 30, policy, rps: steady(100), behaviour: () => healthy });
   const last = trace.decisions.at(-1)!;
-  // Redis wiped: a fresh state sees the next window and still publishes a newer generation.
-  const wiped = evaluateTarget(initialTargetState(target), [windowAggregate({ startMs: T0 + 30 * WINDOW_MS, versions: { v1: { requests: 100, errors: 0 }, v2: { requests: 10, errors: 0 } } })], policy, initialGlobalState());
+  // Redis wiped: a fresh state sees the next windows (the baseline is learned over three) and still publishes a newer
+  // generation.
+  const next = [30, 31, 32].map((i) => windowAggregate({ startMs: T0 + i * WINDOW_MS, versions: { v1: { requests: 100, errors: 0 }, v2: { requests: 10, errors: 0 } } }));
+  const wiped = evaluateTarget(initialTargetState(target), next, policy, initialGlobalState());
   assert.ok(wiped.decision !== null, "the wiped state starts over: the baseline is pinned");
   assert.ok(wiped.decision.generation > last.generation);
 });

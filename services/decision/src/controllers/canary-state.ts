@@ -1,3 +1,4 @@
+import type { LearningTally } from "./baseline.ts";
 import { emptySketch } from "@meshloop/contracts";
 import type { LatencySketch } from "@meshloop/contracts";
 import type { CanaryPolicy } from "../policy/schema.ts";
@@ -68,7 +69,7 @@ export interface CanaryState {
    * Requests per version counted while no baseline is known (first sight, or the baseline stopped serving), until
    * one version leads clearly (`learnBaseline`). Absent in states saved before it existed: read as none.
    */
-  readonly learning?: Readonly<Record<string, number>> | null;
+  readonly learning?: LearningTally | null;
 }
 
 export const MAX_RETIRED = 20;

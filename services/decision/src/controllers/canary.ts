@@ -4,7 +4,7 @@ import { noAction } from "../controller.ts";
 import { duration, iso } from "../format.ts";
 import type { WindowView } from "../windows.ts";
 import { newerThan, versionTotals, windowViews } from "../windows.ts";
-import { learnBaseline } from "./baseline.ts";
+import { describeTally, learnBaseline } from "./baseline.ts";
 import { judgeWindow, withReferences } from "./canary-judgement.ts";
 import type { CanarySettings } from "./canary-judgement.ts";
 import { emptyStep, freshTests, reconcileLatencyTests, retire } from "./canary-state.ts";
@@ -40,6 +40,7 @@ export function canaryController(
       if (started.action !== null) return finishBatch(started.action, views);
       s = started.state;
       note = started.note ?? note;
+      if (started.evidence.length > 0) evidence.splice(0, evidence.length, ...started.evidence);
       continue;
     }
     if (s.phase !== "progressing") continue;
@@ -96,6 +97,8 @@ export function canaryEffective(state: CanaryState, effectiveFromMs: number): Ca
 interface Detection {
   readonly state: CanaryState;
   readonly action: ControllerOutput<CanaryState> | null;
+  /** How the baseline was learned, when it was learned by this window. */
+  readonly evidence: Evidence[];
   readonly note: string | null;
 }
 
@@ -103,17 +106,20 @@ interface Detection {
 function detect(state: CanaryState, view: WindowView, policy: CanarySettings, now: number): Detection {
   let s = state;
   let note: string | null = null;
+  let evidence: Evidence[] = [];
   if (s.baseline === null || versionTotals(view, s.baseline).requests <= 0) {
     // The baseline is the version serving most, counted until it leads clearly; after a wiped state this rebuilds
     // it from the traffic.
     const learned = learnBaseline(s.learning, view);
     const top = learned.baseline;
     if (top === null) {
-      const counted = Object.entries(learned.tally).map(([v, n]) => `${v} ${n}`).join(", ");
-      return { state: { ...s, learning: learned.tally }, action: null, note: counted === "" ? null : `learning the baseline: requests so far ${counted}` };
+      const learning = learned.counted;
+      return { state: { ...s, learning }, action: null, evidence: [], note: learning === null ? null : `learning the baseline: ${describeTally(learning)}` };
     }
     const retired = s.baseline === null || s.baseline === top ? s.retired : retire(s.retired, s.baseline);
-    note = s.baseline === null ? `${top} is the baseline` : `${s.baseline} serves nothing any more; ${top} is the baseline now`;
+    const learnedHow = `${top} is the baseline (${describeTally(learned.counted!)})`;
+    note = s.baseline === null ? learnedHow : `${s.baseline} serves nothing any more; ${learnedHow}`;
+    evidence = learned.evidence;
     s = { ...s, baseline: top, retired, learning: null };
   } else if (s.learning != null) {
     // The baseline serves again: what was counted meanwhile is not evidence for another.
@@ -123,7 +129,7 @@ function detect(state: CanaryState, view: WindowView, policy: CanarySettings, no
   const requested = s.requestedStart;
   const candidates = view.seenVersions.filter((v) => v !== baseline && !s.retired.includes(v));
   const version = requested?.version != null ? candidates.find((v) => v === requested.version) : candidates[0];
-  if (version === undefined) return { state: s, action: null, note };
+  if (version === undefined) return { state: s, action: null, evidence, note };
   const started: CanaryState = {
     ...s,
     ...freshTests(policy, s.latencyTests),
@@ -137,8 +143,8 @@ function detect(state: CanaryState, view: WindowView, policy: CanarySettings, no
     step: emptyStep(),
     requestedStart: null,
   };
-  const reason = `${requested === null ? "New version" : "Requested canary of"} ${version} detected; pinning ${baseline} at 100% before ${version} gets any traffic`;
-  return { state: started, action: act(started, s, weightsOf(baseline, version, 0), reason, [], false), note: null };
+  const reason = `${requested === null ? "New version" : "Requested canary of"} ${version} detected; pinning ${baseline} at 100% before ${version} gets any traffic${note === null ? "" : `; ${note}`}`;
+  return { state: started, action: act(started, s, weightsOf(baseline, version, 0), reason, evidence, false), evidence, note: null };
 }
 
 /** The next step, or promotion when the next step is 100. */

@@ -64,15 +64,19 @@ after(async () => {
 });
 
 test("batches of many partitions at once: the global action budget lets exactly its number of actions through", async () => {
-  // Every target shows a new version beside its baseline: each wants to act (pin the baseline) in the same second.
-  const records = Array.from({ length: TARGETS }, (_, k) => {
-    const target = { mesh: "lab" as const, namespace: "shop", service: `svc-${k}` };
-    const aggregate = windowAggregate({ startMs: T0, windowMs: 1000, target, versions: { v1: { requests: 100, errors: 0 } }, deployed: ["v1", "v2"] });
-    return { key: targetKey(target), value: encodeEnvelope("meshloop.aggregate", aggregate) };
-  });
-  await bus.producer().send(topics.aggregates, records);
+  // Every target shows a new version beside its baseline: each wants to act (pin the baseline) in the same second, once
+  // its baseline is learned (over three windows). A window per target at a time, so each is one evaluation.
   const metrics = async () => (await fetch(`${runtime.ops.address().url}/metrics`)).text();
-  await eventually(async () => new RegExp(`meshloop_decision_evaluations_total ${TARGETS}\\b`).test(await metrics()), `all ${TARGETS} targets evaluated`, 10_000);
+  for (let w = 0; w < 3; w++) {
+    const records = Array.from({ length: TARGETS }, (_, k) => {
+      const target = { mesh: "lab" as const, namespace: "shop", service: `svc-${k}` };
+      const aggregate = windowAggregate({ startMs: T0 + w * 1000, windowMs: 1000, target, versions: { v1: { requests: 100, errors: 0 } }, deployed: ["v1", "v2"] });
+      return { key: targetKey(target), value: encodeEnvelope("meshloop.aggregate", aggregate) };
+    });
+    await bus.producer().send(topics.aggregates, records);
+    const evaluated = (w + 1) * TARGETS;
+    await eventually(async () => new RegExp(`meshloop_decision_evaluations_total ${evaluated}\\b`).test(await metrics()), `all ${TARGETS} targets evaluated on window ${w}`, 10_000);
+  }
   await eventually(() => notices.some((n) => n.paused && /budget|actions/i.test(n.reason)), "the global budget's pause notice", 10_000);
   const published = Number(/meshloop_decision_published_total\{type="decision"\} (\d+)/.exec(await metrics())?.[1] ?? "0");
   assert.equal(published, BUDGET, `${published} decisions published for a budget of ${BUDGET}`);

@@ -58,24 +58,25 @@ async function window(target: TargetRef, i: number, versions: Record<string, { r
 }
 
 test("a silent target's canary advances and then times out on the watermark of the others' windows", async () => {
-  // checkout runs v1, then shows v2 beside it: the pin.
+  // checkout runs v1 (the baseline is learned over three windows), then shows v2 beside it: the pin.
   await window(checkout, 0, { v1: { requests: 100, errors: 0 } });
-  await window(checkout, 1, { v1: { requests: 100, errors: 0 }, v2: { requests: 0, errors: 0 } });
+  await window(checkout, 1, { v1: { requests: 100, errors: 0 } });
+  await window(checkout, 2, { v1: { requests: 100, errors: 0 }, v2: { requests: 0, errors: 0 } });
   await eventually(() => decisions.length >= 1, "the pin", 10_000);
   const pin = decisions[0]!;
   assert.deepEqual(pin.desiredState.weights, { v1: 100, v2: 0 });
-  const applied: ActuationResult = { decisionId: pin.decisionId, target: checkout, generation: pin.generation, mesh: "lab", status: "applied", reason: "ok", resources: [], unsupported: [], observedAt: new Date(T0 + 2500).toISOString(), appliedAt: new Date(T0 + 2500).toISOString() };
+  const applied: ActuationResult = { decisionId: pin.decisionId, target: checkout, generation: pin.generation, mesh: "lab", status: "applied", reason: "ok", resources: [], unsupported: [], observedAt: new Date(T0 + 3500).toISOString(), appliedAt: new Date(T0 + 3500).toISOString() };
   await bus.producer().send(topics.actuations, [toCloudEventMessage({ type: "dev.meshloop.actuation.v1", id: `${pin.decisionId}:a`, source: "/test", data: applied })]);
   const metrics = async () => (await fetch(`${runtime.ops.address().url}/metrics`)).text();
   await eventually(async () => /meshloop_decision_actuations_total\{status="applied"\} 1/.test(await metrics()), "the pin known as applied", 10_000);
   // From now on only `other` speaks; checkout is silent. The cooldown is at least the measured dead time, which
   // these aggregates (5 s behind the wall clock) make about 6 s, and the windows may come in one batch (one tick):
   // enough of them that the tick's watermark is past the cooldown however the wall clock went.
-  for (let i = 2; i <= 12; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
+  for (let i = 3; i <= 13; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
   await eventually(() => decisions.length >= 2, "the first step, decided on a tick", 10_000);
   assert.match(decisions[1]!.reason, /starts at 5%/);
-  assert.ok(decisions[1]!.windowEndMs > T0 + 2 * WINDOW, "at the watermark, not at checkout's last window");
-  for (let i = 13; i <= 45; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
+  assert.ok(decisions[1]!.windowEndMs > T0 + 3 * WINDOW, "at the watermark, not at checkout's last window");
+  for (let i = 14; i <= 46; i++) await window(other, i, { v1: { requests: 50, errors: 0 } });
   await eventually(() => decisions.length >= 3, "the rollback, decided on a tick", 10_000);
   assert.match(decisions[2]!.reason, /rolling back to v1/);
   assert.deepEqual(decisions[2]!.desiredState.weights, { v1: 100, v2: 0 });
