@@ -35,6 +35,8 @@ const skewAheadMs = Math.max(0, ...scenario.faults.map((f) => (f.effect.kind ===
  * where runs have lost spans of one service (an open aggregator bug, see docs/benchmarks.md, Chaos and soak).
  */
 const actuatorSessionTimeout = process.env["MESHLOOP_CHAOS_ACTUATOR_SESSION_TIMEOUT"] ?? "30s";
+/** The loop processes' log level (their logs go to the folder the run prints); warn unless asked, e.g. info. */
+const logLevel = process.env["MESHLOOP_CHAOS_LOG_LEVEL"] ?? "warn";
 let lease: InfraLease;
 
 before(async () => {
@@ -116,7 +118,7 @@ test("a bad canary is rolled back while the loop's processes are killed, paused,
     log: (line) => lines.push(line),
     mode,
     during: chaos,
-    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s", MESHLOOP_ACTUATOR_SESSION_TIMEOUT: actuatorSessionTimeout },
+    env: { MESHLOOP_AGGREGATOR_SESSION_TIMEOUT: "6s", MESHLOOP_DECISION_SESSION_TIMEOUT: "6s", MESHLOOP_ACTUATOR_SESSION_TIMEOUT: actuatorSessionTimeout, MESHLOOP_LOG_LEVEL: logLevel },
     // Windows close after the lateness and the completeness timeout; skewed spans' windows that much later still.
     settle: { beyondMs: skewAheadMs + 3 * scenario.window, timeoutMs: 150_000 },
   });
