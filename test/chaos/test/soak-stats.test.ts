@@ -1,7 +1,7 @@
 // The soak's figures on made-up samples: a flat series, a leak, warm-up ignored, percentiles by nearest rank.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { percentile, procMemoryMb, rssTrend, slope } from "./soak-stats.ts";
+import { heapUsedMb, percentile, procMemoryMb, rssTrend, slope } from "./soak-stats.ts";
 
 const minute = 60_000;
 
@@ -43,4 +43,10 @@ test("this process's resident memory is read from /proc, and a missing process g
   assert.ok(procMemoryMb(process.pid, "VmHWM")! >= rss);
   assert.equal(procMemoryMb(undefined), null);
   assert.equal(procMemoryMb(2 ** 22 + 12345), null);
+});
+
+test("the heap in use is read from a service's metrics text, labelled or not; absent is null", () => {
+  assert.equal(heapUsedMb("# HELP x\nnodejs_heap_size_used_bytes 52428800\nnodejs_heap_size_total_bytes 99\n"), 50);
+  assert.equal(heapUsedMb('nodejs_heap_size_used_bytes{service="ingest"} 1.048576e+6\n'), 1);
+  assert.equal(heapUsedMb("nodejs_heap_size_total_bytes 52428800\n"), null);
 });

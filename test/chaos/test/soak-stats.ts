@@ -30,6 +30,16 @@ export function procMemoryMb(pid: number | undefined, field: "VmRSS" | "VmHWM" =
   }
 }
 
+/**
+ * The V8 heap in use, in MB, from a service's Prometheus text (`nodejs_heap_size_used_bytes`, prom-client's default
+ * metrics); null when absent. Read beside RSS: RSS also holds what the allocator keeps after a collection, so it can
+ * climb while the heap does not, and a leak in the service's own objects shows in the heap.
+ */
+export function heapUsedMb(metricsText: string): number | null {
+  const bytes = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(metricsText)?.[1];
+  return bytes === undefined ? null : Number(bytes) / (1024 * 1024);
+}
+
 /** Least-squares slope of y over x; null with fewer than two distinct x. */
 export function slope(points: readonly { x: number; y: number }[]): number | null {
   const n = points.length;

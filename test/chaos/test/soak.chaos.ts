@@ -4,7 +4,8 @@
 // instance fails 60% of its requests for 8 s every MESHLOOP_SOAK_FAULT_INTERVAL (default 2m), a different instance
 // each time, and each must be ejected (and the ejection applied). Nothing is killed: restarts would reset the memory
 // being watched. Every MESHLOOP_SOAK_SAMPLE_INTERVAL (default 10s) each process's resident memory is read from
-// /proc/<pid>/status (VmRSS).
+// /proc/<pid>/status (VmRSS), and each service's V8 heap in use from its /metrics (reported, not asserted: it tells a
+// leak in the service's objects from RSS the allocator keeps).
 // Printed: per process the memory at start and end, its peak and the least-squares slope (MB/min) over the second
 // half of the run; the fault-to-actuation delays (p50, p99, max) from each fault's onset to its ejection applied.
 // Asserted: nothing exits, every fault's ejection is applied within 20 windows, and, when the second half spans at
@@ -22,7 +23,7 @@ import type { Scenario } from "@meshloop/lab";
 import type { InfraLease } from "@meshloop/test-harness";
 import { acquireInfra, uniqueName } from "@meshloop/test-harness";
 import type { RssSample } from "./soak-stats.ts";
-import { percentile, procMemoryMb, rssTrend } from "./soak-stats.ts";
+import { heapUsedMb, percentile, procMemoryMb, rssTrend } from "./soak-stats.ts";
 
 const env = process.env;
 const soakMs = duration.parse(env.MESHLOOP_SOAK_DURATION ?? "30m");
@@ -66,6 +67,7 @@ test(`the loop runs ${soakMs / 60_000} min under steady load and repeated faults
   const lines: string[] = [];
   const logDir = mkdtempSync(join(tmpdir(), "meshloop-soak-"));
   const samples = new Map<string, RssSample[]>();
+  const heaps = new Map<string, RssSample[]>();
   const peaks = new Map<string, number | null>();
   let processes: readonly ManagedProcess[] = [];
   const sample = (name: string, pid: number | undefined) => {
@@ -75,6 +77,15 @@ test(`the loop runs ${soakMs / 60_000} min under steady load and repeated faults
     list.push({ atMs: Date.now(), mb });
     samples.set(name, list);
   };
+  // The heap in use, from each service's /metrics: a sample missed (a scrape that failed) is just missing.
+  const sampleHeap = async (p: ManagedProcess) => {
+    const text = await fetch(`http://127.0.0.1:${p.port}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).catch(() => "");
+    const mb = heapUsedMb(text);
+    if (mb === null) return;
+    const list = heaps.get(p.name) ?? [];
+    list.push({ atMs: Date.now(), mb });
+    heaps.set(p.name, list);
+  };
   const soak = async ({ loop, startedAtMs, log }: DuringRun): Promise<void> => {
     processes = loop.processes;
     const endMs = startedAtMs + soakMs;
@@ -82,6 +93,7 @@ test(`the loop runs ${soakMs / 60_000} min under steady load and repeated faults
     let reportAt = startedAtMs + 5 * 60_000;
     while (Date.now() < endMs) {
       for (const p of loop.processes) sample(p.name, p.pid);
+      await Promise.all(loop.processes.map(sampleHeap));
       // This process holds the lab (its servers and exporters) and the runner's Kafka reader.
       sample("lab+runner", process.pid);
       if (Date.now() >= reportAt) {
@@ -104,6 +116,11 @@ test(`the loop runs ${soakMs / 60_000} min under steady load and repeated faults
     const slope = t.slopeMbPerMin === null ? "-" : t.slopeMbPerMin.toFixed(2);
     const peak = peaks.get(name);
     console.log(`# soak rss ${name}: ${t.firstMb.toFixed(0)} -> ${t.lastMb.toFixed(0)} MB, peak ${peak == null ? t.peakMb.toFixed(0) : peak.toFixed(0)} MB, slope ${slope} MB/min over the last ${t.spanMin.toFixed(1)} min (${t.samples} samples)`);
+  }
+  for (const [name, list] of heaps) {
+    const t = rssTrend(list);
+    const slope = t.slopeMbPerMin === null ? "-" : t.slopeMbPerMin.toFixed(2);
+    console.log(`# soak heap used ${name}: ${t.firstMb.toFixed(0)} -> ${t.lastMb.toFixed(0)} MB, peak ${t.peakMb.toFixed(0)} MB, slope ${slope} MB/min over the last ${t.spanMin.toFixed(1)} min (${t.samples} samples)`);
   }
   const delays = run.verdicts.flatMap((v) => (v.figures?.toActuationMs == null ? [] : [v.figures.toActuationMs]));
   const fmt = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)} s`);
