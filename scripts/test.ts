@@ -25,11 +25,11 @@ function run(command: string, args: string[]): Promise<number> {
   });
 }
 
-interface Counts { passed: number; failed: number; skipped: number; missing: string[] }
+interface Counts { passed: number; failed: number; skipped: number; todo: number; missing: string[] }
 
 /** Reads each package's JUnit report; a package that has tests but no report did not finish, which is a failure. */
 async function summarize(dirs: string[]): Promise<Counts> {
-  const counts: Counts = { passed: 0, failed: 0, skipped: 0, missing: [] };
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0, todo: 0, missing: [] };
   for (const dir of dirs) {
     const hasTests = await readdir(join(dir, "test")).then((names) => names.some((n) => n.endsWith(".test.ts")), () => false);
     if (!hasTests) continue;
@@ -39,7 +39,9 @@ async function summarize(dirs: string[]): Promise<Counts> {
       continue;
     }
     for (const testcase of xml.match(/<testcase\b[\s\S]*?(?:\/>|<\/testcase>)/g) ?? []) {
-      if (/<failure\b/.test(testcase)) counts.failed++;
+      // A todo names a known open problem: counted apart whether it failed or not, as the runner's exit code does.
+      if (/<skipped type="todo"/.test(testcase)) counts.todo++;
+      else if (/<failure\b/.test(testcase)) counts.failed++;
       else if (/<skipped\b/.test(testcase)) counts.skipped++;
       else counts.passed++;
     }
@@ -62,5 +64,5 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 for (const dir of counts.missing) console.log(`no test report from ${dir}: its tests did not run to the end`);
 if (counts.missing.length > 0 && code === 0) code = 1;
 console.log(`\nwall time ${seconds}s`);
-console.log(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+console.log(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.todo} todo (known open problems, reported and not gated)`);
 process.exit(code);

@@ -1,5 +1,4 @@
 import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Bus } from "@meshloop/bus";
 import { createKafkaBus } from "@meshloop/bus";
@@ -109,13 +108,23 @@ async function startDistributed(mode: Extract<LoopMode, { kind: "distributed" }>
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port to give a service, below Linux's default ephemeral range (32768-60999): a port the kernel handed out for
+ * listen(0) could be handed to another process's connection or listener before the service binds it (seen in CI:
+ * EADDRINUSE with suites running side by side), which the kernel never does with these.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+    if (attempt >= 50) throw new Error("no free port found in 20000-31999 after 50 tries");
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
   });
 }
