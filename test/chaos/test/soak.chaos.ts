@@ -70,21 +70,17 @@ test(`the loop runs ${soakMs / 60_000} min under steady load and repeated faults
   const heaps = new Map<string, RssSample[]>();
   const peaks = new Map<string, number | null>();
   let processes: readonly ManagedProcess[] = [];
-  const sample = (name: string, pid: number | undefined) => {
-    const mb = procMemoryMb(pid);
+  const record = (into: Map<string, RssSample[]>, name: string, mb: number | null) => {
     if (mb === null) return;
-    const list = samples.get(name) ?? [];
+    const list = into.get(name) ?? [];
     list.push({ atMs: Date.now(), mb });
-    samples.set(name, list);
+    into.set(name, list);
   };
+  const sample = (name: string, pid: number | undefined) => record(samples, name, procMemoryMb(pid));
   // The heap in use, from each service's /metrics: a sample missed (a scrape that failed) is just missing.
   const sampleHeap = async (p: ManagedProcess) => {
     const text = await fetch(`http://127.0.0.1:${p.port}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).catch(() => "");
-    const mb = heapUsedMb(text);
-    if (mb === null) return;
-    const list = heaps.get(p.name) ?? [];
-    list.push({ atMs: Date.now(), mb });
-    heaps.set(p.name, list);
+    record(heaps, p.name, heapUsedMb(text));
   };
   const soak = async ({ loop, startedAtMs, log }: DuringRun): Promise<void> => {
     processes = loop.processes;

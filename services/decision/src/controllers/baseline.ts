@@ -11,7 +11,7 @@ import type { WindowView } from "../windows.ts";
  * start of traffic (or the first one a restarted decision replays) holds a handful of requests, and one version's
  * telemetry often starts a window or two after the other's (its exporters' first batch came later). A thin first
  * window with 10 requests of v2 and none yet of v1 passes the test on its own, and v1, the real baseline, would be
- * canaried against v2 (seen in CI). So the count starts over when a version shows up that it has not seen, and a
+ * canaried against v2 (the likely cause of a CI failure: inferred from the outcome, the logs were at warn). So the count starts over when a version shows up that it has not seen, and a
  * baseline is taken only after `LEARN_MIN_WINDOWS` windows with requests.
  */
 
